@@ -1,0 +1,128 @@
+/**
+ * What one transaction changed in a conversation document, message by message: the input of
+ * incremental indexes (Dexie on the device, search), so that nothing re-projects the whole
+ * document on every keystroke.
+ */
+import * as Y from 'yjs';
+import { conversationTypes, type ConversationTypes } from './conversation';
+import { orderReactions } from './read';
+import { parseReactionKey, type EditRecord, type MemberRecord, type MessageRecord } from './schema';
+
+export interface ReactionChange {
+	messageId: string;
+	emoji: string;
+	userId: string;
+	/** When the reaction was added, or null when it was removed. */
+	created_at: string | null;
+}
+
+export interface ConversationChanges {
+	/** The meta map changed (created, renamed). */
+	meta: boolean;
+	/** Members added or changed (value) and removed (null). */
+	members: Map<string, MemberRecord | null>;
+	/** Records that appeared: new messages and replies, and tombstones of deleted ones. */
+	records: MessageRecord[];
+	/** Ids whose records left the document with no replacement (duplicate tombstones purged). */
+	removed: string[];
+	/** Message ids whose edit changed, with the edit now in force (null: none). */
+	edits: Map<string, EditRecord | null>;
+	reactions: ReactionChange[];
+}
+
+function itemValues(item: Y.Item): MessageRecord[] {
+	// Deleted items can already be garbage-collected (content gone): they yield nothing.
+	return item.content instanceof Y.ContentAny ? (item.content.getContent() as MessageRecord[]) : [];
+}
+
+/**
+ * Describes a transaction on a conversation document. Call it from
+ * `doc.on('afterTransaction', tr => …)`.
+ *
+ * @example
+ * doc.on('afterTransaction', (tr) => index.apply(describeChanges(doc, tr)))
+ */
+export function describeChanges(doc: Y.Doc, tr: Y.Transaction): ConversationChanges {
+	const t = conversationTypes(doc);
+	// tr.changed is typed by the base AbstractType; our typed maps are the same objects.
+	const changed = (type: object): Set<string | null> | undefined =>
+		(tr.changed as Map<object, Set<string | null>>).get(type);
+	const changes: ConversationChanges = {
+		meta: changed(t.meta) !== undefined,
+		members: new Map(),
+		records: [],
+		removed: [],
+		edits: new Map(),
+		reactions: []
+	};
+	for (const key of changed(t.members) ?? []) {
+		if (key !== null) changes.members.set(key, t.members.get(key) ?? null);
+	}
+	const added = new Set<string>();
+	const deleted = new Set<string>();
+	for (const array of [t.messages, t.replies]) {
+		if (!changed(array)) continue;
+		const { changes: delta } = new Y.YArrayEvent(array, tr);
+		for (const item of delta.added) {
+			for (const record of itemValues(item)) {
+				changes.records.push(record);
+				added.add(record.id);
+			}
+		}
+		for (const item of delta.deleted) for (const record of itemValues(item)) deleted.add(record.id);
+	}
+	for (const id of deleted) {
+		if (added.has(id)) continue;
+		if (!stillPresent(t, id)) changes.removed.push(id);
+	}
+	for (const key of changed(t.edits) ?? []) {
+		if (key !== null) changes.edits.set(key, t.edits.get(key) ?? null);
+	}
+	for (const key of changed(t.reactions) ?? []) {
+		if (key === null) continue;
+		const parsed = parseReactionKey(key);
+		if (parsed) changes.reactions.push({ ...parsed, created_at: t.reactions.get(key) ?? null });
+	}
+	return changes;
+}
+
+function stillPresent(t: ConversationTypes, id: string): boolean {
+	return (
+		t.messages.toArray().some((r) => r.id === id) || t.replies.toArray().some((r) => r.id === id)
+	);
+}
+
+/** True when nothing in the description changed. */
+export function isEmptyChange(c: ConversationChanges): boolean {
+	return (
+		!c.meta &&
+		c.members.size === 0 &&
+		c.records.length === 0 &&
+		c.removed.length === 0 &&
+		c.edits.size === 0 &&
+		c.reactions.length === 0
+	);
+}
+
+/**
+ * The reactions of some messages, in one pass over the reactions map; for records that arrive
+ * after their reactions (updates from different people integrate independently).
+ */
+export function reactionsFor(
+	doc: Y.Doc,
+	ids: ReadonlySet<string>
+): Map<string, Record<string, string[]>> {
+	const t = conversationTypes(doc);
+	const grouped = new Map<string, Map<string, Array<[string, string]>>>();
+	if (ids.size === 0 || t.reactions.size === 0) return new Map();
+	for (const [key, created_at] of t.reactions.entries()) {
+		const parsed = parseReactionKey(key);
+		if (!parsed || !ids.has(parsed.messageId)) continue;
+		let byEmoji = grouped.get(parsed.messageId);
+		if (!byEmoji) grouped.set(parsed.messageId, (byEmoji = new Map()));
+		let people = byEmoji.get(parsed.emoji);
+		if (!people) byEmoji.set(parsed.emoji, (people = []));
+		people.push([created_at, parsed.userId]);
+	}
+	return new Map([...grouped].map(([id, byEmoji]) => [id, orderReactions(byEmoji)]));
+}
