@@ -13,6 +13,19 @@ export default defineConfig({
 					environment: 'node',
 					include: ['tests/unit/**/*.test.ts']
 				}
+			},
+			{
+				extends: true,
+				test: {
+					// Against a real relay process on a free loopback port (tests/relay/helpers).
+					name: 'relay',
+					environment: 'node',
+					include: ['tests/relay/**/*.test.ts'],
+					testTimeout: 30_000,
+					hookTimeout: 60_000,
+					// Relay processes and SQLite files are heavy on a 2-core machine: one file at a time.
+					fileParallelism: false
+				}
 			}
 		]
 	}
