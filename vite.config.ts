@@ -11,7 +11,18 @@ export default defineConfig({
 				test: {
 					name: 'unit',
 					environment: 'node',
-					include: ['tests/unit/**/*.test.ts']
+					include: ['tests/unit/**/*.test.ts'],
+					exclude: ['tests/unit/**/*.svelte.test.ts']
+				}
+			},
+			{
+				extends: true,
+				// Rune classes: Svelte's client runtime (the server build never runs effects).
+				resolve: { conditions: ['browser'] },
+				test: {
+					name: 'runes',
+					environment: './tests/unit/client-environment.ts',
+					include: ['tests/unit/**/*.svelte.test.ts']
 				}
 			},
 			{
