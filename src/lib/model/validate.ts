@@ -22,11 +22,21 @@ export function checkId(id: unknown, what = 'id'): asserts id is string {
 	);
 }
 
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/;
+
+function isTimestamp(value: unknown): value is string {
+	if (typeof value !== 'string') return false;
+	const parts = TIMESTAMP.exec(value);
+	if (!parts || Number.isNaN(Date.parse(value))) return false;
+	// Date.parse rolls an impossible day over (2026-02-30 becomes 2 March) where PostgreSQL's
+	// timestamptz refuses it: check the day against the length of its month.
+	const [, year, month, day] = parts;
+	return Number(day) <= new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
+}
+
 export function checkTimestamp(value: unknown, what = 'created_at'): asserts value is string {
 	check(
-		typeof value === 'string' &&
-			/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$/.test(value) &&
-			!Number.isNaN(Date.parse(value)),
+		isTimestamp(value),
 		'bad_timestamp',
 		`${what} must be an ISO-8601 timestamp with a time zone, such as 2026-11-25T14:30:00.000Z; got ${JSON.stringify(value)}.`
 	);
@@ -89,13 +99,19 @@ export function checkEmoji(emoji: unknown): asserts emoji is string {
 	);
 }
 
+const SAME_HOST = 'https://kith.invalid';
+
 function checkUrl(url: unknown, code: 'bad_attachment' | 'bad_audio_url', what: string): void {
 	let ok = typeof url === 'string' && url.length > 0 && url.length <= Limits.urlMaxChars;
 	if (ok) {
 		// Relative URLs point at the relay's blob store; absolute ones must be http(s) or blob:
 		// never javascript: or data: (the UI renders these as links and media sources).
+		// A relative path must also resolve to the same host: the URL parser reads a backslash as a
+		// slash and drops tabs and newlines, so "/\evil.example" and "/<tab>/evil.example" are another host.
 		const u = url as string;
-		ok = u.startsWith('/') ? !u.startsWith('//') : /^(https?:|blob:)/i.test(u) && URL.canParse(u);
+		ok = u.startsWith('/')
+			? URL.canParse(u, SAME_HOST) && new URL(u, SAME_HOST).origin === SAME_HOST
+			: /^(https?:|blob:)/i.test(u) && URL.canParse(u);
 	}
 	check(
 		ok,
