@@ -30,6 +30,9 @@ export interface ConversationChanges {
 	reactions: ReactionChange[];
 }
 
+/** Any shared type, as `tr.changed` holds them. */
+type AnyType = Y.Transaction['changed'] extends Map<infer T, unknown> ? T : never;
+
 function itemValues(item: Y.Item): MessageRecord[] {
 	// Deleted items can already be garbage-collected (content gone): they yield nothing.
 	return item.content instanceof Y.ContentAny ? (item.content.getContent() as MessageRecord[]) : [];
@@ -44,9 +47,21 @@ function itemValues(item: Y.Item): MessageRecord[] {
  */
 export function describeChanges(doc: Y.Doc, tr: Y.Transaction): ConversationChanges {
 	const t = conversationTypes(doc);
-	// tr.changed is typed by the base AbstractType; our typed maps are the same objects.
-	const changed = (type: object): Set<string | null> | undefined =>
-		(tr.changed as Map<object, Set<string | null>>).get(type);
+	// A fresh Y.Doc whose first update arrives before anyone asked for its typed maps and arrays
+	// (loading from IndexedDB or the relay) integrates them as plain AbstractTypes, and
+	// `doc.getMap`/`getArray` (conversationTypes, just above) then swap in typed objects that
+	// share the old ones' `_map`. That first transaction's `tr.changed` is keyed by the old
+	// objects, so match on the shared `_map`: by identity the whole first load went undescribed.
+	const changedType = (type: { _map: Map<string, Y.Item> }): AnyType | undefined => {
+		for (const candidate of tr.changed.keys()) {
+			if (candidate._map === type._map) return candidate;
+		}
+		return undefined;
+	};
+	const changed = (type: { _map: Map<string, Y.Item> }): Set<string | null> | undefined => {
+		const key = changedType(type);
+		return key && tr.changed.get(key);
+	};
 	const changes: ConversationChanges = {
 		meta: changed(t.meta) !== undefined,
 		members: new Map(),
@@ -61,8 +76,9 @@ export function describeChanges(doc: Y.Doc, tr: Y.Transaction): ConversationChan
 	const added = new Set<string>();
 	const deleted = new Set<string>();
 	for (const array of [t.messages, t.replies]) {
-		if (!changed(array)) continue;
-		const { changes: delta } = new Y.YArrayEvent(array, tr);
+		const target = changedType(array);
+		if (!target) continue;
+		const { changes: delta } = new Y.YArrayEvent(target as Y.Array<MessageRecord>, tr);
 		for (const item of delta.added) {
 			for (const record of itemValues(item)) {
 				changes.records.push(record);
