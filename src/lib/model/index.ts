@@ -14,3 +14,4 @@ export * from './workspace';
 export * from './read';
 export * from './projection';
 export * from './changes';
+export * from './identity';

@@ -1,0 +1,226 @@
+/**
+ * Authentication (docs/PROTOCOL.md, "Authentication"):
+ *
+ * 1. `POST /auth/challenge` → a random single-use challenge, valid CHALLENGE_TTL_S.
+ * 2. The device signs `authMessage(challenge, publicKey)` with its Ed25519 key and posts
+ *    `{ public_key, challenge, signature, invite? }` to `/auth/session`. The relay consumes the
+ *    challenge first (so a replayed response fails), verifies the signature, derives the user
+ *    id from the key, admits the user to the workspace (open join, an invite, or already a
+ *    member) and answers with a session token.
+ * 3. The token goes in the `token` query parameter of `ws://…/sync/<doc-name>`.
+ *
+ * Token: `base64url(JSON payload) "." base64url(HMAC-SHA256(secret, payload))`, payload
+ * `{ v: 1, sub: userId, iat, exp }` (seconds). The secret is 32 random bytes generated into
+ * DATA_DIR/secret.key (mode 0600); deleting it revokes every token.
+ */
+import { createHmac, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+	authMessage,
+	fromBase64Url,
+	PUBLIC_KEY_BYTES,
+	SIGNATURE_BYTES,
+	toBase64Url,
+	userIdFromPublicKey,
+	Patterns
+} from '../src/lib/model/index.ts';
+import type { Storage } from './storage.ts';
+
+export class AuthError extends Error {
+	constructor(
+		readonly status: number,
+		readonly code: string,
+		message: string
+	) {
+		super(message);
+	}
+}
+
+/** Reads DATA_DIR/secret.key, creating it (0600) on first start. */
+export function loadSecret(dataDir: string): Buffer {
+	mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+	const file = join(dataDir, 'secret.key');
+	if (!existsSync(file)) {
+		// 'wx': never overwrite a secret another process created in between.
+		try {
+			writeFileSync(file, randomBytes(32).toString('base64url') + '\n', {
+				mode: 0o600,
+				flag: 'wx'
+			});
+		} catch (err) {
+			if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+		}
+	}
+	const secret = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+	if (secret.length < 32) throw new Error(`${file} is damaged: expected 32 random bytes.`);
+	return secret;
+}
+
+export interface TokenPayload {
+	v: 1;
+	sub: string;
+	iat: number;
+	exp: number;
+}
+
+export function signToken(secret: Buffer, userId: string, ttlS: number, now = Date.now()): string {
+	const iat = Math.floor(now / 1000);
+	const payload: TokenPayload = { v: 1, sub: userId, iat, exp: iat + ttlS };
+	const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+	const mac = createHmac('sha256', secret).update(body).digest('base64url');
+	return `${body}.${mac}`;
+}
+
+/** The user id of a valid, unexpired token, or null. */
+export function verifyToken(secret: Buffer, token: unknown, now = Date.now()): string | null {
+	if (typeof token !== 'string' || token.length > 512) return null;
+	const dot = token.indexOf('.');
+	if (dot <= 0) return null;
+	const body = token.slice(0, dot);
+	const mac = Buffer.from(token.slice(dot + 1), 'base64url');
+	const expected = createHmac('sha256', secret).update(body).digest();
+	if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return null;
+	try {
+		const p = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<TokenPayload>;
+		if (p.v !== 1 || typeof p.sub !== 'string' || !Patterns.userId.test(p.sub)) return null;
+		if (typeof p.exp !== 'number' || p.exp * 1000 <= now) return null;
+		return p.sub;
+	} catch {
+		return null;
+	}
+}
+
+function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+	try {
+		const key = createPublicKey({
+			key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(publicKey) },
+			format: 'jwk'
+		});
+		return verify(null, message, key, signature);
+	} catch {
+		return false;
+	}
+}
+
+const MAX_OPEN_CHALLENGES = 10_000;
+
+export class Auth {
+	/** challenge → expiry (ms). Single use: deleted when presented. */
+	readonly #challenges = new Map<string, number>();
+
+	constructor(
+		readonly secret: Buffer,
+		readonly storage: Storage,
+		readonly options: {
+			joinMode: 'open' | 'invite';
+			tokenTtlS: number;
+			challengeTtlS: number;
+			inviteTtlS: number;
+		}
+	) {}
+
+	challenge(now = Date.now()): { challenge: string; expires_at: number } {
+		if (this.#challenges.size >= MAX_OPEN_CHALLENGES) {
+			for (const [c, exp] of this.#challenges) if (exp <= now) this.#challenges.delete(c);
+			if (this.#challenges.size >= MAX_OPEN_CHALLENGES) {
+				throw new AuthError(503, 'busy', 'Too many open challenges; retry in a minute.');
+			}
+		}
+		const challenge = randomBytes(24).toString('base64url');
+		const expires = now + this.options.challengeTtlS * 1000;
+		this.#challenges.set(challenge, expires);
+		return { challenge, expires_at: expires };
+	}
+
+	/** Checks a signed challenge and returns a session token (see the module comment). */
+	session(
+		body: unknown,
+		now = Date.now()
+	): { token: string; user_id: string; expires_at: number; joined: boolean } {
+		const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+		const { challenge, public_key, signature, invite, ttl_s } = b;
+		if (
+			typeof challenge !== 'string' ||
+			typeof public_key !== 'string' ||
+			typeof signature !== 'string'
+		) {
+			throw new AuthError(400, 'bad_request', 'Expected { public_key, challenge, signature }.');
+		}
+		const expires = this.#challenges.get(challenge);
+		// Consumed before anything else: a response can be presented once, right or wrong.
+		this.#challenges.delete(challenge);
+		if (expires === undefined || expires <= now) {
+			throw new AuthError(
+				401,
+				'bad_challenge',
+				'Unknown, used or expired challenge; ask for a new one.'
+			);
+		}
+		const key = fromBase64Url(public_key);
+		const sig = fromBase64Url(signature);
+		if (!key || key.length !== PUBLIC_KEY_BYTES || !sig || sig.length !== SIGNATURE_BYTES) {
+			throw new AuthError(
+				400,
+				'bad_request',
+				'public_key and signature must be base64url Ed25519 values.'
+			);
+		}
+		if (!verifyEd25519(key, authMessage(challenge, public_key), sig)) {
+			throw new AuthError(401, 'bad_signature', 'The signature does not verify.');
+		}
+		const userId = userIdFromPublicKey(key);
+		let joined = false;
+		if (!this.storage.isMember(userId)) {
+			if (this.options.joinMode === 'open') {
+				this.storage.addMember(userId, public_key, 'open');
+			} else if (
+				typeof invite === 'string' &&
+				invite.length <= 128 &&
+				this.storage.useInvite(invite, now)
+			) {
+				this.storage.addMember(userId, public_key, `invite:${invite.slice(0, 6)}`);
+			} else {
+				throw new AuthError(
+					403,
+					'invite_required',
+					'This workspace is invite-only: ask a member for an invite link.'
+				);
+			}
+			joined = true;
+		}
+		const ttl =
+			typeof ttl_s === 'number' && ttl_s >= 1
+				? Math.min(Math.floor(ttl_s), this.options.tokenTtlS)
+				: this.options.tokenTtlS;
+		return {
+			token: signToken(this.secret, userId, ttl, now),
+			user_id: userId,
+			expires_at: now + ttl * 1000,
+			joined
+		};
+	}
+
+	/** A token for a user, without a challenge (the operator's CLI). */
+	issue(userId: string, ttlS: number): string {
+		return signToken(this.secret, userId, ttlS);
+	}
+
+	/** The user of a token that is valid and whose user still belongs to the workspace. */
+	authenticate(token: unknown, now = Date.now()): string | null {
+		const user = verifyToken(this.secret, token, now);
+		return user !== null && this.storage.isMember(user) ? user : null;
+	}
+
+	/** A new invite code, made by a member (or the operator, `createdBy` = 'operator'). */
+	createInvite(
+		createdBy: string,
+		uses = 1,
+		now = Date.now()
+	): { code: string; expires_at: number } {
+		const code = randomBytes(18).toString('base64url');
+		const expires = now + this.options.inviteTtlS * 1000;
+		this.storage.createInvite(code, createdBy, expires, Math.max(1, Math.min(uses, 1000)));
+		return { code, expires_at: expires };
+	}
+}

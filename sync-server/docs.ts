@@ -1,0 +1,550 @@
+/**
+ * The registry of documents in memory, and the write path.
+ *
+ * - A document is loaded from storage synchronously before it is served (never an empty
+ *   placeholder that a later load would race with), and leaves memory DOC_IDLE_MS after its
+ *   last connection closes, once everything of it is stored.
+ * - Writes: each incoming update is applied in its own transaction with the connection as
+ *   origin and validated (access.ts). A refused update is undone by rebuilding the document
+ *   from storage plus the accepted-but-not-yet-committed updates, synchronously, so no other
+ *   connection ever sees it. An accepted update is queued; the queue is committed to SQLite in
+ *   one transaction per event-loop turn (group commit), and only then forwarded to the other
+ *   connections. A failed commit keeps the queue in memory and retries; nothing is dropped.
+ */
+import * as Y from 'yjs';
+import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import type { WebSocket } from 'ws';
+import {
+	conversationTypes,
+	parseDocName,
+	workspaceTypes,
+	type ConversationKind
+} from '../src/lib/model/index.ts';
+import {
+	conversationKind,
+	validateConversationWrite,
+	validateWorkspaceWrite,
+	type Violation
+} from './access.ts';
+import type { Config } from './config.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { CloseCode, encodeAwarenessMessage, encodeUpdateMessage } from './protocol.ts';
+import { isDiskFull, type Storage } from './storage.ts';
+
+/** A token bucket: `rate` per second, up to `burst` at once. */
+export class Bucket {
+	#tokens: number;
+	#last = Date.now();
+	constructor(
+		readonly rate: number,
+		readonly burst: number
+	) {
+		this.#tokens = burst;
+	}
+	take(): boolean {
+		const now = Date.now();
+		this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.rate);
+		this.#last = now;
+		if (this.#tokens < 1) return false;
+		this.#tokens -= 1;
+		return true;
+	}
+}
+
+export interface Conn {
+	id: number;
+	ws: WebSocket;
+	user: string;
+	address: string;
+	entry: DocEntry;
+	/** Awareness client ids this connection controls. */
+	awarenessIds: Set<number>;
+	updates: Bucket;
+	awareness: Bucket;
+	closed: boolean;
+	alive: boolean;
+}
+
+export class DocEntry {
+	readonly conns = new Set<Conn>();
+	/** Applied in memory and accepted, not yet committed. */
+	readonly pending: Array<{ data: Uint8Array; from: Conn | null }> = [];
+	readonly awarenessOwners = new Map<number, Conn>();
+	idleTimer: NodeJS.Timeout | null = null;
+	/** Set while one connection's update is being applied. */
+	validating: {
+		conn: Conn;
+		violation: Violation;
+		captured: Uint8Array[];
+		removed: string[];
+	} | null = null;
+
+	constructor(
+		readonly name: string,
+		readonly convId: string | null,
+		public doc: Y.Doc,
+		readonly awareness: Awareness,
+		/** Bytes stored for this document (snapshot + log + queued). */
+		public bytes: number,
+		public logCount: number,
+		public lastUpdateId: number,
+		/** Whether storage holds anything of this document. */
+		public existed: boolean,
+		readonly clientOwners: Map<number, string>
+	) {}
+}
+
+export class StorageUnavailableError extends Error {}
+export class OverloadedError extends Error {}
+
+export class Docs {
+	readonly docs = new Map<string, DocEntry>();
+	readonly #queue: Array<{
+		entry: DocEntry;
+		data: Uint8Array;
+		from: Conn | null;
+		removed: string[];
+	}> = [];
+	#flushScheduled = false;
+	#retryTimer: NodeJS.Timeout | null = null;
+	#compactTimer: NodeJS.Timeout | null = null;
+	readonly #toCompact = new Set<DocEntry>();
+	readonly userBuckets = new Map<string, { bucket: Bucket; conns: number }>();
+
+	constructor(
+		readonly config: Config,
+		readonly storage: Storage,
+		readonly log: Logger,
+		readonly metrics: Metrics
+	) {}
+
+	/** The loaded document, reading it from storage first if needed (synchronously). */
+	get(name: string): DocEntry {
+		const loaded = this.docs.get(name);
+		if (loaded) {
+			if (loaded.idleTimer) clearTimeout(loaded.idleTimer);
+			loaded.idleTimer = null;
+			// Touched without a connection (e.g. the workspace consulted for access): still evictable.
+			if (loaded.conns.size === 0) this.#scheduleEviction(loaded);
+			return loaded;
+		}
+		if (this.docs.size >= this.config.maxDocsInMemory) {
+			for (const e of this.docs.values()) if (e.conns.size === 0) this.#evict(e);
+			if (this.docs.size >= this.config.maxDocsInMemory)
+				throw new OverloadedError('too many documents in memory');
+		}
+		const parsed = parseDocName(name);
+		const stored = this.storage.load(name);
+		const doc = this.#buildDoc(stored.updates, name);
+		const awareness = new Awareness(doc);
+		awareness.setLocalState(null);
+		const entry = new DocEntry(
+			name,
+			parsed?.kind === 'conversation' ? parsed.id : null,
+			doc,
+			awareness,
+			stored.bytes,
+			stored.logCount,
+			stored.lastUpdateId,
+			stored.exists,
+			this.storage.clientOwners(name)
+		);
+		this.#attach(entry);
+		awareness.on(
+			'update',
+			({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
+				const changed = [...added, ...updated, ...removed];
+				const message = encodeAwarenessMessage(encodeAwarenessUpdate(awareness, changed));
+				for (const c of entry.conns) this.send(c, message);
+			}
+		);
+		this.docs.set(name, entry);
+		this.metrics.docs.set(this.docs.size);
+		this.log.debug({ doc: name, bytes: stored.bytes, log: stored.logCount }, 'document loaded');
+		this.#scheduleEviction(entry);
+		return entry;
+	}
+
+	#buildDoc(updates: readonly Uint8Array[], name: string): Y.Doc {
+		const doc = new Y.Doc();
+		// Typed before any update arrives: a top-level type first seen in an update is a generic
+		// AbstractType, and typing it later would replace the object a transaction refers to.
+		if (name === 'workspace') workspaceTypes(doc);
+		else conversationTypes(doc);
+		doc.transact(() => {
+			for (const u of updates) Y.applyUpdate(doc, u);
+		});
+		return doc;
+	}
+
+	#attach(entry: DocEntry): void {
+		const doc = entry.doc;
+		doc.on('afterTransaction', (tr: Y.Transaction) => {
+			const v = entry.validating;
+			if (!v || tr.origin !== v.conn || v.violation) return;
+			// An update with nothing new (a client's first sync step 2 of an empty document).
+			if (tr.changed.size === 0 && tr.deleteSet.clients.size === 0) return;
+			try {
+				v.violation = this.#validate(entry, tr, v.conn.user);
+				if (!v.violation && entry.convId !== null) {
+					for (const [user, value] of (this.#describeMembers(entry, tr) ?? new Map()).entries()) {
+						if (value === null) v.removed.push(user);
+					}
+				}
+			} catch (err) {
+				v.violation = `validation failed: ${(err as Error).message}`;
+			}
+		});
+		doc.on('update', (update: Uint8Array, origin: unknown) => {
+			const v = entry.validating;
+			if (v && origin === v.conn) v.captured.push(update);
+		});
+	}
+
+	#describeMembers(entry: DocEntry, tr: Y.Transaction): Map<string, unknown> | null {
+		const members = entry.doc.getMap('members');
+		const keys = (tr.changed as Map<object, Set<string | null>>).get(members);
+		if (!keys) return null;
+		return new Map(
+			[...keys].filter((k): k is string => k !== null).map((k) => [k, members.get(k) ?? null])
+		);
+	}
+
+	#validate(entry: DocEntry, tr: Y.Transaction, user: string): Violation {
+		if (entry.convId !== null) {
+			return validateConversationWrite(entry.doc, tr, {
+				convId: entry.convId,
+				user,
+				existed: entry.existed
+			});
+		}
+		return validateWorkspaceWrite(entry.doc, tr, {
+			user,
+			existed: entry.existed,
+			kindOf: (id) => this.#kindOf(id)
+		});
+	}
+
+	#kindOf(convId: string): ConversationKind | null {
+		const name = `conv:${convId}`;
+		const loaded = this.docs.get(name);
+		if (loaded) return conversationKind(loaded.doc);
+		const stored = this.storage.load(name);
+		return stored.exists ? conversationKind(this.#buildDoc(stored.updates, name)) : null;
+	}
+
+	/**
+	 * Applies a client's update. Returns null when accepted (or a no-op), or the close code and
+	 * reason when refused; a refused update leaves no trace.
+	 */
+	applyClientUpdate(conn: Conn, update: Uint8Array): { code: number; reason: string } | null {
+		const entry = conn.entry;
+		if (entry.bytes + update.byteLength > this.config.maxDocBytes) {
+			return { code: CloseCode.documentTooLarge, reason: 'document size limit' };
+		}
+		let meta: { from: Map<number, number>; to: Map<number, number> };
+		try {
+			meta = Y.parseUpdateMeta(update);
+		} catch {
+			return { code: CloseCode.malformed, reason: 'update does not decode' };
+		}
+		// A Yjs client id belongs to the user who first wrote with it in this document: two
+		// users sharing one would make the relay drop one's structs as already known, and their
+		// documents diverge for good.
+		const sv = Y.getState;
+		const newClients: number[] = [];
+		for (const [client, clock] of meta.to) {
+			if (clock <= sv(entry.doc.store, client)) continue;
+			const owner = entry.clientOwners.get(client);
+			if (owner !== undefined && owner !== conn.user) {
+				this.metrics.refusedWrites.inc();
+				return { code: CloseCode.refused, reason: 'client id of another user' };
+			}
+			if (owner === undefined) newClients.push(client);
+		}
+		const v = {
+			conn,
+			violation: null as Violation,
+			captured: [] as Uint8Array[],
+			removed: [] as string[]
+		};
+		entry.validating = v;
+		try {
+			Y.applyUpdate(entry.doc, update, conn);
+			if (entry.doc.store.pendingStructs !== null || entry.doc.store.pendingDs !== null) {
+				v.violation ??= 'depends on updates the relay does not have';
+			}
+		} catch (err) {
+			v.violation ??= `update does not apply: ${(err as Error).message}`;
+		} finally {
+			entry.validating = null;
+		}
+		if (v.violation) {
+			this.metrics.refusedWrites.inc();
+			this.log.warn(
+				{ doc: entry.name, user: conn.user, conn: conn.id, reason: v.violation },
+				'write refused'
+			);
+			this.restore(entry);
+			return { code: CloseCode.refused, reason: v.violation.slice(0, 120) };
+		}
+		if (v.captured.length === 0) return null;
+		const data = v.captured.length === 1 ? v.captured[0]! : Y.mergeUpdates(v.captured);
+		if (newClients.length > 0) {
+			for (const c of newClients) entry.clientOwners.set(c, conn.user);
+			// Claimed only outside a restore: a restored history's client ids stay unowned.
+			if (entry.existed) this.storage.claimClients(entry.name, newClients, conn.user);
+		}
+		entry.bytes += data.byteLength;
+		entry.pending.push({ data, from: conn });
+		this.#queue.push({ entry, data, from: conn, removed: v.removed });
+		this.metrics.updatesIn.inc();
+		this.#scheduleFlush();
+		return null;
+	}
+
+	/** Rebuilds a document from storage plus its accepted, uncommitted updates. */
+	restore(entry: DocEntry): void {
+		const stored = this.storage.load(entry.name);
+		const old = entry.doc;
+		entry.doc = this.#buildDoc(
+			[...stored.updates, ...entry.pending.map((p) => p.data)],
+			entry.name
+		);
+		(entry.awareness as unknown as { doc: Y.Doc }).doc = entry.doc;
+		this.#attach(entry);
+		old.destroy();
+	}
+
+	#scheduleFlush(): void {
+		if (this.#flushScheduled) return;
+		this.#flushScheduled = true;
+		setImmediate(() => {
+			this.#flushScheduled = false;
+			this.flush();
+		});
+	}
+
+	/** Commits the queue in one transaction and forwards it; false when the write failed. */
+	flush(): boolean {
+		if (this.#queue.length === 0) return true;
+		const batch = this.#queue.splice(0, this.#queue.length);
+		const end = this.metrics.writeSeconds.startTimer();
+		let ids: number[];
+		try {
+			ids = this.storage.append(batch.map((b) => ({ doc: b.entry.name, data: b.data })));
+			end();
+		} catch (err) {
+			end();
+			this.#queue.unshift(...batch);
+			this.#onWriteFailure(err, batch);
+			return false;
+		}
+		if (this.#retryTimer) {
+			clearTimeout(this.#retryTimer);
+			this.#retryTimer = null;
+			this.log.info({ updates: batch.length }, 'storage writes succeed again');
+		}
+		batch.forEach((b, i) => {
+			const entry = b.entry;
+			entry.lastUpdateId = ids[i]!;
+			entry.logCount++;
+			entry.pending.shift();
+			if (!entry.existed) {
+				entry.existed = true;
+				// A restored history's client ids stay unowned; claims start now.
+				const mine = [...entry.clientOwners].filter(([, u]) => u === b.from?.user).map(([c]) => c);
+				if (b.from && mine.length) this.storage.claimClients(entry.name, mine, b.from.user);
+			}
+			const message = encodeUpdateMessage(b.data);
+			for (const c of entry.conns) {
+				if (c !== b.from) {
+					this.send(c, message);
+					this.metrics.updatesOut.inc();
+				}
+			}
+			if (b.removed.length > 0) this.#disconnectRemoved(entry, b.removed);
+			if (entry.logCount >= this.config.compactAfterUpdates) this.#scheduleCompaction(entry);
+		});
+		return true;
+	}
+
+	#onWriteFailure(err: unknown, batch: ReadonlyArray<{ from: Conn | null }>): void {
+		this.metrics.writeFailures.inc();
+		const full = isDiskFull(err);
+		this.log.error(
+			{ err, code: (err as { code?: string }).code, queued: this.#queue.length, diskFull: full },
+			full ? 'storage is full: updates kept in memory, retrying' : 'storage write failed: retrying'
+		);
+		// The writers still hold their updates: tell them to come back later. Their updates stay
+		// queued here too, and are stored when the disk has room again.
+		for (const b of batch) {
+			if (b.from && !b.from.closed)
+				this.close(b.from, CloseCode.storageUnavailable, 'storage unavailable');
+		}
+		if (!this.#retryTimer) {
+			this.#retryTimer = setTimeout(() => {
+				this.#retryTimer = null;
+				if (!this.flush() && !this.#retryTimer) this.#onRetryLater();
+			}, this.config.storageRetryMs);
+		}
+	}
+
+	#onRetryLater(): void {
+		this.#retryTimer = setTimeout(() => {
+			this.#retryTimer = null;
+			if (!this.flush() && !this.#retryTimer) this.#onRetryLater();
+		}, this.config.storageRetryMs);
+	}
+
+	/** Whether a document has nothing waiting to be stored (after trying to store it now). */
+	settled(entry: DocEntry): boolean {
+		if (entry.pending.length > 0) this.flush();
+		return entry.pending.length === 0;
+	}
+
+	#disconnectRemoved(entry: DocEntry, removed: readonly string[]): void {
+		const members = entry.doc.getMap('members');
+		for (const c of entry.conns) {
+			if (removed.includes(c.user) && !members.has(c.user)) {
+				this.close(c, CloseCode.removed, 'removed from the conversation');
+			}
+		}
+	}
+
+	#scheduleCompaction(entry: DocEntry): void {
+		this.#toCompact.add(entry);
+		if (this.#compactTimer) return;
+		// In the background: after the current burst of traffic, one document at a time.
+		this.#compactTimer = setTimeout(() => {
+			this.#compactTimer = null;
+			const next = this.#toCompact.values().next();
+			if (next.done) return;
+			this.#toCompact.delete(next.value);
+			this.compact(next.value);
+			if (this.#toCompact.size > 0) this.#scheduleCompaction([...this.#toCompact][0]!);
+		}, 50);
+	}
+
+	/** Replaces a document's log by one snapshot. */
+	compact(entry: DocEntry): void {
+		if (entry.logCount === 0 || !this.settled(entry)) return;
+		const end = this.metrics.compactionSeconds.startTimer();
+		try {
+			const state = Y.encodeStateAsUpdate(entry.doc);
+			this.storage.compact(entry.name, state, entry.lastUpdateId);
+			entry.logCount = 0;
+			entry.bytes = state.byteLength;
+			this.metrics.compactions.inc();
+			this.log.debug({ doc: entry.name, bytes: state.byteLength }, 'document compacted');
+		} catch (err) {
+			this.log.error({ err, doc: entry.name }, 'compaction failed; the log is intact');
+		} finally {
+			end();
+		}
+	}
+
+	#scheduleEviction(entry: DocEntry): void {
+		if (entry.idleTimer) clearTimeout(entry.idleTimer);
+		entry.idleTimer = setTimeout(() => {
+			entry.idleTimer = null;
+			if (entry.conns.size > 0) return;
+			if (!this.settled(entry)) {
+				this.#scheduleEviction(entry);
+				return;
+			}
+			this.#evict(entry);
+		}, this.config.docIdleMs);
+		entry.idleTimer.unref();
+	}
+
+	#evict(entry: DocEntry): void {
+		if (entry.conns.size > 0 || !this.settled(entry)) return;
+		if (entry.logCount >= 50) this.compact(entry);
+		if (entry.idleTimer) clearTimeout(entry.idleTimer);
+		this.#toCompact.delete(entry);
+		entry.awareness.destroy();
+		entry.doc.destroy();
+		this.docs.delete(entry.name);
+		this.metrics.docs.set(this.docs.size);
+		this.log.debug({ doc: entry.name }, 'document evicted');
+	}
+
+	addConn(conn: Conn): void {
+		const entry = conn.entry;
+		if (entry.idleTimer) clearTimeout(entry.idleTimer);
+		entry.idleTimer = null;
+		entry.conns.add(conn);
+		const u = this.userBuckets.get(conn.user);
+		if (u) u.conns++;
+		else
+			this.userBuckets.set(conn.user, {
+				bucket: new Bucket(this.config.userUpdateRate, this.config.userUpdateBurst),
+				conns: 1
+			});
+		this.metrics.connections.inc();
+	}
+
+	/** Forgets a closed connection: its awareness states go at once, for everyone. */
+	removeConn(conn: Conn): void {
+		const entry = conn.entry;
+		if (!entry.conns.delete(conn)) return;
+		this.metrics.connections.dec();
+		const owned = [...conn.awarenessIds].filter((id) => entry.awarenessOwners.get(id) === conn);
+		for (const id of owned) entry.awarenessOwners.delete(id);
+		conn.awarenessIds.clear();
+		if (owned.length > 0) removeAwarenessStates(entry.awareness, owned, 'connection closed');
+		const u = this.userBuckets.get(conn.user);
+		if (u && --u.conns === 0) this.userBuckets.delete(conn.user);
+		if (entry.conns.size === 0) this.#scheduleEviction(entry);
+	}
+
+	send(conn: Conn, message: Uint8Array): void {
+		if (conn.closed || conn.ws.readyState !== conn.ws.OPEN) return;
+		if (conn.ws.bufferedAmount > this.config.maxBufferedBytes) {
+			this.close(conn, CloseCode.slowReader, 'slow reader');
+			return;
+		}
+		this.metrics.bytesOut.inc(message.byteLength);
+		conn.ws.send(message, (err) => {
+			if (err) this.log.debug({ conn: conn.id, err: err.message }, 'send failed');
+		});
+	}
+
+	close(conn: Conn, code: number, reason: string): void {
+		if (conn.closed) return;
+		conn.closed = true;
+		this.metrics.closes.inc({ code: String(code) });
+		this.log.info(
+			{ conn: conn.id, user: conn.user, doc: conn.entry.name, code, reason },
+			'closing connection'
+		);
+		try {
+			conn.ws.close(code, reason.slice(0, 120));
+		} catch {
+			conn.ws.terminate();
+		}
+		// Forget it now rather than at the close handshake: its presence must go at once.
+		this.removeConn(conn);
+		// A peer that never answers the close handshake is cut off.
+		setTimeout(() => conn.ws.terminate(), 2000).unref();
+	}
+
+	/** Stores everything queued (retrying briefly), compacts, and frees every document. */
+	shutdown(): boolean {
+		let ok = this.flush();
+		for (let i = 0; i < 5 && !ok; i++) ok = this.flush();
+		for (const entry of [...this.docs.values()]) {
+			for (const c of [...entry.conns]) this.close(c, CloseCode.goingAway, 'relay shutting down');
+			if (ok && entry.logCount >= 50) this.compact(entry);
+			entry.awareness.destroy();
+			entry.doc.destroy();
+			if (entry.idleTimer) clearTimeout(entry.idleTimer);
+		}
+		this.docs.clear();
+		if (this.#retryTimer) clearTimeout(this.#retryTimer);
+		if (this.#compactTimer) clearTimeout(this.#compactTimer);
+		return ok;
+	}
+}

@@ -1,0 +1,114 @@
+/**
+ * The y-websocket wire protocol (as spoken by the y-websocket 3 client) and Kith's close codes.
+ * Every message is `varUint messageType` followed by its body (lib0 encoding).
+ */
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as syncProtocol from 'y-protocols/sync';
+
+export const messageSync = 0;
+export const messageAwareness = 1;
+export const messageAuth = 2;
+export const messageQueryAwareness = 3;
+
+export const syncStep1 = syncProtocol.messageYjsSyncStep1;
+export const syncStep2 = syncProtocol.messageYjsSyncStep2;
+export const syncUpdate = syncProtocol.messageYjsUpdate;
+
+/**
+ * Close codes the relay sends (docs/PROTOCOL.md). 1002 (protocol error) and 1009 (frame too
+ * big) come from the WebSocket layer itself.
+ */
+export const CloseCode = {
+	goingAway: 1001,
+	protocolError: 1002,
+	frameTooBig: 1009,
+	/** Not a y-websocket message, or a message that does not decode. */
+	malformed: 4400,
+	/** Missing, malformed, forged or expired token, or not a workspace member. */
+	unauthorized: 4401,
+	/** Authenticated, but not allowed to open this document. */
+	forbidden: 4403,
+	/** Not a Kith document name. */
+	unknownDocument: 4404,
+	/** Removed from the conversation (by its creator, or left from another device). */
+	removed: 4410,
+	/** The document would exceed MAX_DOC_BYTES. */
+	documentTooLarge: 4413,
+	/** An update or awareness state broke a rule (docs/PROTOCOL.md, "What the relay refuses"). */
+	refused: 4422,
+	/** Too many updates or awareness messages per second. */
+	rateLimited: 4429,
+	/** Too many connections from one address. */
+	tooManyConnections: 4430,
+	/** The client does not read fast enough (MAX_BUFFERED_BYTES queued for it). */
+	slowReader: 4508,
+	/** The relay cannot store right now (disk full); nothing of the client's was lost or stored. */
+	storageUnavailable: 4507,
+	/** The relay is overloaded (too many documents in memory); retry later. */
+	overloaded: 4503
+} as const;
+
+export function encodeUpdateMessage(update: Uint8Array): Uint8Array {
+	const e = encoding.createEncoder();
+	encoding.writeVarUint(e, messageSync);
+	syncProtocol.writeUpdate(e, update);
+	return encoding.toUint8Array(e);
+}
+
+export function encodeSyncStep1(stateVector: Uint8Array): Uint8Array {
+	const e = encoding.createEncoder();
+	encoding.writeVarUint(e, messageSync);
+	encoding.writeVarUint(e, syncStep1);
+	encoding.writeVarUint8Array(e, stateVector);
+	return encoding.toUint8Array(e);
+}
+
+export function encodeSyncStep2(update: Uint8Array): Uint8Array {
+	const e = encoding.createEncoder();
+	encoding.writeVarUint(e, messageSync);
+	encoding.writeVarUint(e, syncStep2);
+	encoding.writeVarUint8Array(e, update);
+	return encoding.toUint8Array(e);
+}
+
+export function encodeAwarenessMessage(update: Uint8Array): Uint8Array {
+	const e = encoding.createEncoder();
+	encoding.writeVarUint(e, messageAwareness);
+	encoding.writeVarUint8Array(e, update);
+	return encoding.toUint8Array(e);
+}
+
+export interface AwarenessEntry {
+	clientId: number;
+	clock: number;
+	/** The JSON text of the state ('null' when the client removes its state). */
+	json: string;
+}
+
+/** Decodes an awareness update (throws on malformed input). */
+export function decodeAwarenessUpdate(update: Uint8Array, maxEntries: number): AwarenessEntry[] {
+	const d = decoding.createDecoder(update);
+	const n = decoding.readVarUint(d);
+	if (n > maxEntries) throw new RangeError(`${n} awareness entries in one update`);
+	const out: AwarenessEntry[] = [];
+	for (let i = 0; i < n; i++) {
+		const clientId = decoding.readVarUint(d);
+		const clock = decoding.readVarUint(d);
+		const json = decoding.readVarString(d);
+		out.push({ clientId, clock, json });
+	}
+	if (decoding.hasContent(d)) throw new RangeError('trailing bytes after an awareness update');
+	return out;
+}
+
+export function encodeAwarenessEntries(entries: readonly AwarenessEntry[]): Uint8Array {
+	const e = encoding.createEncoder();
+	encoding.writeVarUint(e, entries.length);
+	for (const { clientId, clock, json } of entries) {
+		encoding.writeVarUint(e, clientId);
+		encoding.writeVarUint(e, clock);
+		encoding.writeVarString(e, json);
+	}
+	return encoding.toUint8Array(e);
+}

@@ -1,0 +1,195 @@
+/**
+ * The embedded store: SQLite (better-sqlite3, WAL) in DATA_DIR.
+ *
+ * - `updates`: an append-only log of Yjs updates per document. The relay writes each batch in
+ *   one transaction before forwarding any update of it (docs.ts, group commit).
+ * - `snapshots`: one compacted state per document; compaction writes the snapshot and deletes
+ *   the log rows it covers in one transaction, so a crash at any point leaves either the old
+ *   rows or the new snapshot, never neither.
+ * - workspace membership, invites, and the owner of each Yjs client id per document.
+ *
+ * Durability: with SQLITE_SYNCHRONOUS=FULL (the default) a committed batch survives power loss
+ * (SQLite fsyncs the WAL on every commit); NORMAL survives a crash of the process but may lose
+ * the last commits on power loss. better-sqlite3 is synchronous: a read or write completes
+ * before any other event is handled, which is what lets the relay restore a document from
+ * storage without another connection ever seeing a bad state.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface StoredDoc {
+	/** The snapshot (if any) then the log, in order. */
+	updates: Uint8Array[];
+	/** Bytes of all of them: the document's stored size. */
+	bytes: number;
+	/** Log rows after the snapshot (compaction is due when this grows). */
+	logCount: number;
+	/** The id of the newest log row, 0 when none. */
+	lastUpdateId: number;
+	/** Whether anything at all is stored under this name. */
+	exists: boolean;
+}
+
+/** SQLite's codes for a full disk or database (a write that can succeed after an operator acts). */
+export function isDiskFull(err: unknown): boolean {
+	const code = (err as { code?: unknown } | null)?.code;
+	return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR';
+}
+
+export class Storage {
+	readonly db: Database.Database;
+	readonly #insert: Database.Statement<[string, Uint8Array]>;
+	readonly #snapshot: Database.Statement<[string], { data: Uint8Array; last_update_id: number }>;
+	readonly #log: Database.Statement<[string, number], { id: number; data: Uint8Array }>;
+
+	constructor(dataDir: string, options: { synchronous: 'FULL' | 'NORMAL'; maxPages: number }) {
+		mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+		const file = join(dataDir, 'kith.sqlite');
+		this.db = new Database(file);
+		chmodSync(file, 0o600);
+		this.db.pragma('journal_mode = WAL');
+		this.db.pragma(`synchronous = ${options.synchronous}`);
+		// A CLI (token, invite) may write at the same time as the relay: wait rather than fail.
+		this.db.pragma('busy_timeout = 5000');
+		if (options.maxPages > 0) this.db.pragma(`max_page_count = ${options.maxPages}`);
+		this.db.exec(`
+			CREATE TABLE IF NOT EXISTS updates (
+				id INTEGER PRIMARY KEY AUTOINCREMENT,
+				doc TEXT NOT NULL,
+				data BLOB NOT NULL
+			);
+			CREATE INDEX IF NOT EXISTS updates_doc ON updates (doc, id);
+			CREATE TABLE IF NOT EXISTS snapshots (
+				doc TEXT PRIMARY KEY,
+				data BLOB NOT NULL,
+				last_update_id INTEGER NOT NULL,
+				updated_at TEXT NOT NULL
+			);
+			CREATE TABLE IF NOT EXISTS workspace_members (
+				user_id TEXT PRIMARY KEY,
+				public_key TEXT NOT NULL,
+				joined_at TEXT NOT NULL,
+				via TEXT NOT NULL
+			);
+			CREATE TABLE IF NOT EXISTS invites (
+				code TEXT PRIMARY KEY,
+				created_by TEXT NOT NULL,
+				created_at TEXT NOT NULL,
+				expires_at INTEGER NOT NULL,
+				uses_left INTEGER NOT NULL
+			);
+			CREATE TABLE IF NOT EXISTS client_owners (
+				doc TEXT NOT NULL,
+				client_id INTEGER NOT NULL,
+				user_id TEXT NOT NULL,
+				PRIMARY KEY (doc, client_id)
+			);
+		`);
+		this.#insert = this.db.prepare('INSERT INTO updates (doc, data) VALUES (?, ?)');
+		this.#snapshot = this.db.prepare('SELECT data, last_update_id FROM snapshots WHERE doc = ?');
+		this.#log = this.db.prepare(
+			'SELECT id, data FROM updates WHERE doc = ? AND id > ? ORDER BY id'
+		);
+	}
+
+	/** Everything stored for a document, read synchronously. */
+	load(doc: string): StoredDoc {
+		const snap = this.#snapshot.get(doc);
+		const rows = this.#log.all(doc, snap?.last_update_id ?? 0);
+		const updates = [...(snap ? [snap.data] : []), ...rows.map((r) => r.data)];
+		return {
+			updates,
+			bytes: updates.reduce((n, u) => n + u.byteLength, 0),
+			logCount: rows.length,
+			lastUpdateId: rows.at(-1)?.id ?? snap?.last_update_id ?? 0,
+			exists: updates.length > 0
+		};
+	}
+
+	/**
+	 * Appends a batch of updates in one transaction; returns the row id of each. Throws (and
+	 * stores none of them) when the write fails.
+	 */
+	append(batch: ReadonlyArray<{ doc: string; data: Uint8Array }>): number[] {
+		return this.db.transaction(() =>
+			batch.map(({ doc, data }) => Number(this.#insert.run(doc, data).lastInsertRowid))
+		)();
+	}
+
+	/**
+	 * Replaces the log rows up to `lastUpdateId` by `state`, which must hold exactly what those
+	 * rows (and the previous snapshot) hold.
+	 */
+	compact(doc: string, state: Uint8Array, lastUpdateId: number): void {
+		this.db.transaction(() => {
+			this.db
+				.prepare(
+					`INSERT INTO snapshots (doc, data, last_update_id, updated_at) VALUES (?, ?, ?, ?)
+					 ON CONFLICT (doc) DO UPDATE SET data = excluded.data,
+					 last_update_id = excluded.last_update_id, updated_at = excluded.updated_at`
+				)
+				.run(doc, state, lastUpdateId, new Date().toISOString());
+			this.db.prepare('DELETE FROM updates WHERE doc = ? AND id <= ?').run(doc, lastUpdateId);
+		})();
+	}
+
+	isMember(userId: string): boolean {
+		return (
+			this.db.prepare('SELECT 1 FROM workspace_members WHERE user_id = ?').get(userId) !== undefined
+		);
+	}
+
+	memberCount(): number {
+		return (this.db.prepare('SELECT count(*) AS n FROM workspace_members').get() as { n: number })
+			.n;
+	}
+
+	addMember(userId: string, publicKey: string, via: string): void {
+		this.db
+			.prepare(
+				`INSERT INTO workspace_members (user_id, public_key, joined_at, via) VALUES (?, ?, ?, ?)
+				 ON CONFLICT (user_id) DO UPDATE SET public_key = CASE WHEN excluded.public_key <> ''
+				 THEN excluded.public_key ELSE workspace_members.public_key END`
+			)
+			.run(userId, publicKey, new Date().toISOString(), via);
+	}
+
+	createInvite(code: string, createdBy: string, expiresAt: number, uses: number): void {
+		this.db
+			.prepare(
+				'INSERT INTO invites (code, created_by, created_at, expires_at, uses_left) VALUES (?, ?, ?, ?, ?)'
+			)
+			.run(code, createdBy, new Date().toISOString(), expiresAt, uses);
+	}
+
+	/** Spends one use of an invite; false when unknown, used up or expired. */
+	useInvite(code: string, now: number): boolean {
+		return this.db.transaction(() => {
+			const res = this.db
+				.prepare(
+					'UPDATE invites SET uses_left = uses_left - 1 WHERE code = ? AND uses_left > 0 AND expires_at > ?'
+				)
+				.run(code, now);
+			return res.changes === 1;
+		})();
+	}
+
+	clientOwners(doc: string): Map<number, string> {
+		const rows = this.db
+			.prepare('SELECT client_id, user_id FROM client_owners WHERE doc = ?')
+			.all(doc) as Array<{ client_id: number; user_id: string }>;
+		return new Map(rows.map((r) => [r.client_id, r.user_id]));
+	}
+
+	claimClients(doc: string, clients: readonly number[], userId: string): void {
+		const stmt = this.db.prepare(
+			'INSERT OR IGNORE INTO client_owners (doc, client_id, user_id) VALUES (?, ?, ?)'
+		);
+		this.db.transaction(() => clients.forEach((c) => stmt.run(doc, c, userId)))();
+	}
+
+	close(): void {
+		if (this.db.open) this.db.close();
+	}
+}

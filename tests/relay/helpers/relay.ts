@@ -1,0 +1,188 @@
+/**
+ * Starts the REAL relay process (tsx sync-server/main.ts) on a free loopback port with a
+ * temporary DATA_DIR, and tears it down. No mocked sockets (STYLE.md).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as Y from 'yjs';
+import { WebSocket } from 'ws';
+import { WebsocketProvider } from 'y-websocket';
+import { generateKeyPair, type DeviceKeyPair } from '../../../src/lib/sync/identity';
+import { getSessionToken } from '../../../src/lib/sync/relay-auth';
+
+const TSX = './node_modules/.bin/tsx';
+
+export interface Relay {
+	port: number;
+	http: string;
+	ws: string;
+	dataDir: string;
+	proc: ChildProcess;
+	logs: string[];
+	/** SIGTERM and wait for exit; returns the exit code. */
+	stop(): Promise<number | null>;
+	/** kill -9 and wait. */
+	kill(): Promise<void>;
+}
+
+export function tempDataDir(): string {
+	return mkdtempSync(join(tmpdir(), 'kith-relay-'));
+}
+
+export async function startRelay(
+	options: { dataDir?: string; env?: Record<string, string> } = {}
+): Promise<Relay> {
+	const dataDir = options.dataDir ?? tempDataDir();
+	const proc = spawn(TSX, ['sync-server/main.ts'], {
+		env: {
+			...process.env,
+			PORT: '0',
+			HOST: '127.0.0.1',
+			DATA_DIR: dataDir,
+			SERVE_APP: '0',
+			LOG_LEVEL: 'info',
+			// Tests measure correctness, not fsync latency.
+			SQLITE_SYNCHRONOUS: 'NORMAL',
+			...options.env
+		},
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	const logs: string[] = [];
+	let buffer = '';
+	const exited = new Promise<number | null>((resolve) =>
+		proc.once('exit', (code) => resolve(code))
+	);
+	const port = await new Promise<number>((resolve, reject) => {
+		const timer = setTimeout(
+			() => reject(new Error(`relay did not start:\n${logs.join('\n')}`)),
+			20_000
+		);
+		proc.stdout!.on('data', (chunk: Buffer) => {
+			buffer += chunk.toString();
+			let nl;
+			while ((nl = buffer.indexOf('\n')) >= 0) {
+				const line = buffer.slice(0, nl);
+				buffer = buffer.slice(nl + 1);
+				logs.push(line);
+				if (logs.length > 2000) logs.shift();
+				if (line.includes('"msg":"listening"')) {
+					clearTimeout(timer);
+					resolve((JSON.parse(line) as { port: number }).port);
+				}
+			}
+		});
+		proc.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+		void exited.then((code) => {
+			clearTimeout(timer);
+			reject(new Error(`relay exited (${code}) before listening:\n${logs.join('\n')}`));
+		});
+	});
+	return {
+		port,
+		http: `http://127.0.0.1:${port}`,
+		ws: `ws://127.0.0.1:${port}/sync`,
+		dataDir,
+		proc,
+		logs,
+		async stop() {
+			if (proc.exitCode !== null) return proc.exitCode;
+			proc.kill('SIGTERM');
+			return exited;
+		},
+		async kill() {
+			if (proc.exitCode !== null || proc.signalCode !== null) return;
+			proc.kill('SIGKILL');
+			await exited;
+		}
+	};
+}
+
+export function removeDir(dir: string): void {
+	rmSync(dir, { recursive: true, force: true });
+}
+
+/** A token from the operator CLI (`npm run token`), its last line of output. */
+export function cliToken(dataDir: string, userId: string, ttl?: number): string {
+	const args = ['sync-server/cli.ts', 'token', userId, ...(ttl ? ['--ttl', String(ttl)] : [])];
+	const res = spawnSync(TSX, args, {
+		env: { ...process.env, DATA_DIR: dataDir },
+		encoding: 'utf8'
+	});
+	if (res.status !== 0) throw new Error(res.stderr);
+	return res.stdout.trim().split('\n').at(-1)!;
+}
+
+export interface Device {
+	key: DeviceKeyPair;
+	user: string;
+	token: string;
+}
+
+/** A new device that authenticates with a signed challenge (src/lib/sync/relay-auth.ts). */
+export async function newDevice(
+	relay: Relay,
+	options: { ttlSeconds?: number; invite?: string } = {}
+): Promise<Device> {
+	const key = generateKeyPair();
+	const { token, userId } = await getSessionToken(relay.http, key, options);
+	return { key, user: userId, token };
+}
+
+/** A standard y-websocket 3 client, as a bot or browser would make it. */
+export function connect(relay: Relay, docName: string, token: string, doc = new Y.Doc()) {
+	const provider = new WebsocketProvider(relay.ws, docName, doc, {
+		params: { token },
+		WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+		disableBc: true,
+		maxBackoffTime: 300
+	});
+	return { doc, provider, awareness: provider.awareness };
+}
+
+/** Polls until `check` returns true, at most `ms`. */
+export async function until(check: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+	const end = Date.now() + ms;
+	while (!check()) {
+		if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+		await new Promise((r) => setTimeout(r, 20));
+	}
+}
+
+export function synced(provider: WebsocketProvider, ms = 5000): Promise<void> {
+	return until(() => provider.synced, ms, 'sync');
+}
+
+/** A raw WebSocket that records everything it receives and how it closed. */
+export async function rawSocket(url: string) {
+	const ws = new WebSocket(url);
+	ws.binaryType = 'nodebuffer';
+	const received: Buffer[] = [];
+	let closeCode: number | null = null;
+	ws.on('message', (data) => received.push(data as Buffer));
+	ws.on('error', () => {});
+	const closed = new Promise<number>((resolve) =>
+		ws.on('close', (code) => {
+			closeCode = code;
+			resolve(code);
+		})
+	);
+	await new Promise<void>((resolve) => {
+		ws.once('open', () => resolve());
+		ws.once('close', () => resolve());
+	});
+	return {
+		ws,
+		received,
+		closed,
+		get closeCode() {
+			return closeCode;
+		}
+	};
+}
+
+/** Resolves with the close code, or null if still open after `ms`. */
+export function closeCodeWithin(closed: Promise<number>, ms: number): Promise<number | null> {
+	return Promise.race([closed, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
+}
