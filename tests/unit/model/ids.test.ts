@@ -57,7 +57,7 @@ describe('IdGenerator', () => {
 					}
 				}
 			),
-			{ numRuns: 200 }
+			{ numRuns: 100 }
 		);
 	});
 

@@ -669,7 +669,7 @@ describe('emoji', () => {
 					expect(() => checkEmoji(text)).toThrow(ValidationError);
 				}
 			),
-			{ numRuns: 500 }
+			{ numRuns: 200 }
 		);
 	});
 });
