@@ -1,0 +1,52 @@
+import { Dexie, type DexieOptions, type Table } from 'dexie';
+import type {
+	BlobRow,
+	ConversationIndexRow,
+	IndexStateRow,
+	MemberIndexRow,
+	MessageIndexRow,
+	SettingRow,
+	UserStatusIndexRow
+} from './rows';
+
+/** The default name of the device's index database. */
+export const KITH_DB_NAME = 'kith';
+
+/**
+ * The device's local relational index (Dexie). The documents hold the truth; this database is a
+ * rebuildable view of them for lists, unread counts and search across conversations without
+ * opening every document, plus attachment bytes and local settings.
+ *
+ * Indexes, and the query each serves:
+ * - `messages [conversation_id+created_at]`: a conversation's newest messages (reverse, limit N)
+ * - `messages parent_message_id`: a thread's replies
+ * - `messages created_by`: messages by author
+ * - `conversation_members user_id`: a person's conversations
+ *
+ * @example
+ * const db = new KithDb(); // or new KithDb('test', { indexedDB, IDBKeyRange }) with fake-indexeddb
+ * await newestMessages(db, conversationId, 50);
+ */
+export class KithDb extends Dexie {
+	// `declare`: a class field would be defined after super() and hide the tables Dexie sets up.
+	declare conversations: Table<ConversationIndexRow, string>;
+	declare conversation_members: Table<MemberIndexRow, [string, string]>;
+	declare messages: Table<MessageIndexRow, string>;
+	declare user_status: Table<UserStatusIndexRow, string>;
+	declare blobs: Table<BlobRow, string>;
+	declare index_state: Table<IndexStateRow, string>;
+	declare settings: Table<SettingRow, string>;
+
+	constructor(name: string = KITH_DB_NAME, options?: DexieOptions) {
+		super(name, options);
+		this.version(1).stores({
+			conversations: 'id, created_at',
+			conversation_members: '[conversation_id+user_id], user_id',
+			messages: 'id, [conversation_id+created_at], parent_message_id, created_by',
+			user_status: 'id, &user_id',
+			blobs: 'sha256',
+			index_state: 'conversation_id',
+			settings: 'key'
+		});
+	}
+}
