@@ -1,0 +1,6 @@
+/**
+ * Opening documents: from IndexedDB first (instant, no network), then the relay. Imports the
+ * model and the index only (eslint enforces it).
+ */
+export * from './local-doc';
+export * from './open-conversation';

@@ -1,0 +1,261 @@
+import * as Y from 'yjs';
+import { forceCloseDatabase, IDBFactory } from 'fake-indexeddb';
+import { describe, expect, it } from 'vitest';
+import {
+	editMessage,
+	postMessage,
+	projectConversation,
+	readAllMessages
+} from '../../../src/lib/model';
+import { LocalDoc, openLocalDoc, type LocalDocOptions } from '../../../src/lib/sync';
+import { alice, bob } from '../../fixtures/model';
+import { channelDoc } from '../db/helpers';
+
+const NAME = 'conv:7000';
+
+/** The browser closing a connection on its own (fires `close`); fake-indexeddb mistypes it. */
+const forceClose = (db: IDBDatabase) =>
+	forceCloseDatabase(db as unknown as Parameters<typeof forceCloseDatabase>[0]);
+
+/** A fake IndexedDB that records the connections it opens and can be told to refuse opens. */
+function trackedIndexedDb() {
+	const inner = new IDBFactory();
+	const connections: IDBDatabase[] = [];
+	const control = { failOpens: false };
+	const factory: IDBFactory = {
+		open(name: string, version?: number) {
+			if (control.failOpens) throw new DOMException('The disk is gone', 'UnknownError');
+			const req = version === undefined ? inner.open(name) : inner.open(name, version);
+			req.addEventListener('success', () => connections.push(req.result));
+			return req;
+		},
+		deleteDatabase: (name: string) => inner.deleteDatabase(name),
+		cmp: (a: unknown, b: unknown) => inner.cmp(a, b),
+		databases: () => inner.databases()
+	};
+	return { factory, inner, connections, control };
+}
+
+/** What a separate connection finds in the store: the document it holds and its record count. */
+async function readStored(
+	factory: IDBFactory,
+	name = NAME
+): Promise<{ doc: Y.Doc; records: number }> {
+	const db = await new Promise<IDBDatabase>((resolve, reject) => {
+		const req = factory.open(name);
+		req.onsuccess = () => resolve(req.result);
+		req.onerror = () => reject(req.error);
+	});
+	const values = await new Promise<unknown[]>((resolve, reject) => {
+		const req = db.transaction('updates', 'readonly').objectStore('updates').getAll();
+		req.onsuccess = () => resolve(req.result);
+		req.onerror = () => reject(req.error);
+	});
+	db.close();
+	const doc = new Y.Doc();
+	for (const v of values) Y.applyUpdate(doc, v as Uint8Array);
+	return { doc, records: values.length };
+}
+
+/** A conversation document stored in `factory`, with `n` messages. */
+async function stored(factory: IDBFactory, n: number, options: LocalDocOptions = {}) {
+	const doc = channelDoc();
+	const errors: unknown[] = [];
+	const local = new LocalDoc(NAME, doc, {
+		indexedDB: factory,
+		lifecycle: null,
+		onError: (e) => errors.push(e),
+		...options
+	});
+	await local.whenLoaded;
+	for (let i = 0; i < n; i++) postMessage(doc, { content: `m${i}`, created_by: alice });
+	return { doc, local, errors };
+}
+
+const contents = (doc: Y.Doc) => readAllMessages(doc).map((m) => m.content);
+
+describe('LocalDoc', () => {
+	it('shows everything after a restart, with no network', async () => {
+		const factory = new IDBFactory();
+		const { doc, local } = await stored(factory, 5);
+		editMessage(doc, readAllMessages(doc)[0]!.id, { content: 'edited', edited_by: alice });
+		await local.close();
+		const reopened = await openLocalDoc(NAME, { indexedDB: factory, lifecycle: null });
+		expect(projectConversation(reopened.doc)).toEqual(projectConversation(doc));
+		expect(contents(reopened.doc)).toEqual(['edited', 'm1', 'm2', 'm3', 'm4']);
+		await reopened.close();
+	});
+
+	it('resolves flush() only once the update is committed and readable by another connection', async () => {
+		const factory = new IDBFactory();
+		const { doc, local } = await stored(factory, 0);
+		postMessage(doc, { content: 'the last word', created_by: bob });
+		expect(local.unsaved).toBeGreaterThan(0);
+		await local.flush();
+		expect(local.unsaved).toBe(0);
+		expect(contents((await readStored(factory)).doc)).toEqual(['the last word']);
+		await local.close();
+	});
+
+	it('keeps an edit made just before closing', async () => {
+		const factory = new IDBFactory();
+		const { doc, local } = await stored(factory, 1);
+		editMessage(doc, readAllMessages(doc)[0]!.id, { content: 'last second', edited_by: alice });
+		void local.close();
+		doc.destroy();
+		await local.close();
+		const reopened = await openLocalDoc(NAME, { indexedDB: factory, lifecycle: null });
+		expect(contents(reopened.doc)).toEqual(['last second']);
+		await reopened.close();
+	});
+
+	it('does not grow the store when reopened 20 times with no edits', async () => {
+		const factory = new IDBFactory();
+		const { local } = await stored(factory, 0);
+		const doc = local.doc;
+		for (let i = 0; i < 12; i++) {
+			postMessage(doc, { content: `m${i}`, created_by: alice });
+			await local.flush();
+		}
+		await local.close();
+		expect((await readStored(factory)).records).toBe(12);
+		const counts: number[] = [];
+		for (let i = 0; i < 20; i++) {
+			const reopened = await openLocalDoc(NAME, { indexedDB: factory, lifecycle: null });
+			expect(readAllMessages(reopened.doc)).toHaveLength(12);
+			await reopened.close();
+			counts.push((await readStored(factory)).records);
+		}
+		// Compacted to one on the first reopen (12 > 8), and never written again after that.
+		expect(counts).toEqual(Array(20).fill(1));
+	});
+
+	it('merges stored updates into one when idle after writes', async () => {
+		const factory = new IDBFactory();
+		const { doc, local } = await stored(factory, 0, { compactAbove: 3, idleCompactMs: 5 });
+		for (let i = 0; i < 10; i++) {
+			postMessage(doc, { content: `m${i}`, created_by: alice });
+			await local.flush();
+		}
+		expect(await local.storedUpdates()).toBeGreaterThan(3);
+		await new Promise((r) => setTimeout(r, 40));
+		expect(await local.storedUpdates()).toBe(1);
+		const after = await readStored(factory);
+		expect(after.records).toBe(1);
+		expect(projectConversation(after.doc)).toEqual(projectConversation(doc));
+		await local.close();
+	});
+
+	it('keeps updates that another tab wrote when it compacts', async () => {
+		const factory = new IDBFactory();
+		const { doc, local } = await stored(factory, 2);
+		await local.flush();
+		const other = await openLocalDoc(NAME, { indexedDB: factory, lifecycle: null });
+		postMessage(other.doc, { content: 'from the other tab', created_by: bob });
+		await other.flush();
+		await local.compact();
+		expect(await local.storedUpdates()).toBe(1);
+		expect(contents(doc)).toContain('from the other tab');
+		expect(contents((await readStored(factory)).doc)).toEqual(['m0', 'm1', 'from the other tab']);
+		await Promise.all([local.close(), other.close()]);
+	});
+
+	it('survives its connection being closed by the browser, and keeps every edit', async () => {
+		const { factory, connections, inner } = trackedIndexedDb();
+		const { doc, local, errors } = await stored(factory, 1);
+		await local.flush();
+		expect(connections).toHaveLength(1);
+		// The write of this post is queued; the connection goes away before it starts.
+		postMessage(doc, { content: 'in flight', created_by: alice });
+		forceClose(connections[0]!);
+		postMessage(doc, { content: 'after the close', created_by: bob });
+		await local.flush();
+		expect(connections.length).toBeGreaterThan(1);
+		// A close without any event (the connection is just gone) is noticed on the next write.
+		connections.at(-1)!.close();
+		postMessage(doc, { content: 'after a silent close', created_by: bob });
+		await local.flush();
+		await local.close();
+		// The forced close announced itself (its `close` event); the silent one failed a write.
+		expect(errors.map((e) => (e as Error).name)).toEqual(['InvalidStateError']);
+		expect(contents((await readStored(inner)).doc)).toEqual([
+			'm0',
+			'in flight',
+			'after the close',
+			'after a silent close'
+		]);
+	});
+
+	it('writes the whole document again when its database is deleted under it', async () => {
+		const { factory, inner } = trackedIndexedDb();
+		const { doc, local } = await stored(factory, 3);
+		await local.flush();
+		await new Promise<void>((resolve, reject) => {
+			const req = inner.deleteDatabase(NAME);
+			req.onsuccess = () => resolve();
+			req.onerror = () => reject(req.error);
+		});
+		postMessage(doc, { content: 'after the delete', created_by: alice });
+		await local.flush();
+		await local.close();
+		expect(contents((await readStored(inner)).doc)).toEqual(['m0', 'm1', 'm2', 'after the delete']);
+	});
+
+	it('writes at once on pagehide instead of waiting out its retry delay', async () => {
+		const { factory, connections, control, inner } = trackedIndexedDb();
+		const lifecycle = new EventTarget();
+		const { doc, local } = await stored(factory, 0, { retryMs: 60_000, lifecycle });
+		const errors: unknown[] = [];
+		await local.close();
+		const reopened = new LocalDoc(NAME, doc, {
+			indexedDB: factory,
+			retryMs: 60_000,
+			lifecycle,
+			onError: (e) => errors.push(e)
+		});
+		await reopened.whenLoaded;
+		control.failOpens = true;
+		forceClose(connections.at(-1)!);
+		postMessage(doc, { content: 'written on pagehide', created_by: alice });
+		await new Promise((r) => setTimeout(r, 30));
+		// It tried, failed to reopen, and now waits a minute before the next try.
+		expect(errors.length).toBeGreaterThan(0);
+		expect(reopened.unsaved).toBeGreaterThan(0);
+		control.failOpens = false;
+		lifecycle.dispatchEvent(new Event('pagehide'));
+		const flushed = await Promise.race([
+			reopened.flush().then(() => true),
+			new Promise((r) => setTimeout(() => r(false), 1_000))
+		]);
+		expect(flushed).toBe(true);
+		await reopened.close();
+		expect(contents((await readStored(inner)).doc)).toEqual(['written on pagehide']);
+	});
+
+	it('skips a stored record that is not a Yjs update, and reports it', async () => {
+		const factory = new IDBFactory();
+		const { local } = await stored(factory, 1);
+		await local.close();
+		await new Promise<void>((resolve, reject) => {
+			const req = factory.open(NAME);
+			req.onsuccess = () => {
+				const tx = req.result.transaction('updates', 'readwrite');
+				tx.objectStore('updates').add('not an update');
+				tx.oncomplete = () => {
+					req.result.close();
+					resolve();
+				};
+			};
+			req.onerror = () => reject(req.error);
+		});
+		const errors: unknown[] = [];
+		const reopened = await openLocalDoc(NAME, {
+			indexedDB: factory,
+			lifecycle: null,
+			onError: (e) => errors.push(e)
+		});
+		expect(contents(reopened.doc)).toEqual(['m0']);
+		expect(String(errors[0])).toMatch(/is not a Yjs update/);
+		await reopened.close();
+	});
+});
