@@ -16,6 +16,7 @@ import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-proto
 import type { WebSocket } from 'ws';
 import {
 	conversationTypes,
+	describeChanges,
 	parseDocName,
 	workspaceTypes,
 	type ConversationKind
@@ -78,6 +79,7 @@ export class DocEntry {
 		violation: Violation;
 		captured: Uint8Array[];
 		removed: string[];
+		ownOnly: boolean;
 	} | null = null;
 
 	constructor(
@@ -187,6 +189,7 @@ export class Docs {
 			if (tr.changed.size === 0 && tr.deleteSet.clients.size === 0) return;
 			try {
 				v.violation = this.#validate(entry, tr, v.conn.user);
+				if (!v.violation && !entry.existed) v.ownOnly = onlyOwnContent(entry, tr, v.conn.user);
 				if (!v.violation && entry.convId !== null) {
 					for (const [user, value] of (this.#describeMembers(entry, tr) ?? new Map()).entries()) {
 						if (value === null) v.removed.push(user);
@@ -267,7 +270,8 @@ export class Docs {
 			conn,
 			violation: null as Violation,
 			captured: [] as Uint8Array[],
-			removed: [] as string[]
+			removed: [] as string[],
+			ownOnly: false
 		};
 		entry.validating = v;
 		try {
@@ -291,10 +295,12 @@ export class Docs {
 		}
 		if (v.captured.length === 0) return null;
 		const data = v.captured.length === 1 ? v.captured[0]! : Y.mergeUpdates(v.captured);
-		if (newClients.length > 0) {
+		// A first upload to an empty document may be a restore holding everyone's history: its
+		// client ids are claimed only when everything in it is the uploader's own (a new
+		// conversation); otherwise each is claimed by the next user who continues it.
+		if (newClients.length > 0 && (entry.existed || v.ownOnly)) {
 			for (const c of newClients) entry.clientOwners.set(c, conn.user);
-			// Claimed only outside a restore: a restored history's client ids stay unowned.
-			if (entry.existed) this.storage.claimClients(entry.name, newClients, conn.user);
+			this.storage.claimClients(entry.name, newClients, conn.user);
 		}
 		entry.bytes += data.byteLength;
 		entry.pending.push({ data, from: conn });
@@ -351,12 +357,7 @@ export class Docs {
 			entry.lastUpdateId = ids[i]!;
 			entry.logCount++;
 			entry.pending.shift();
-			if (!entry.existed) {
-				entry.existed = true;
-				// A restored history's client ids stay unowned; claims start now.
-				const mine = [...entry.clientOwners].filter(([, u]) => u === b.from?.user).map(([c]) => c);
-				if (b.from && mine.length) this.storage.claimClients(entry.name, mine, b.from.user);
-			}
+			entry.existed = true;
 			const message = encodeUpdateMessage(b.data);
 			for (const c of entry.conns) {
 				if (c !== b.from) {
@@ -547,4 +548,25 @@ export class Docs {
 		if (this.#compactTimer) clearTimeout(this.#compactTimer);
 		return ok;
 	}
+}
+
+/** Whether everything a transaction wrote is attributed to `user` (meta, members, records, profiles). */
+function onlyOwnContent(entry: DocEntry, tr: Y.Transaction, user: string): boolean {
+	const doc = entry.doc;
+	if (entry.convId === null) {
+		const { users, channels } = workspaceTypes(doc);
+		return (
+			[...users.keys()].every((k) => k === user) &&
+			[...channels.values()].every((c) => c?.created_by === user)
+		);
+	}
+	const t = conversationTypes(doc);
+	const changes = describeChanges(doc, tr);
+	return (
+		t.meta.get('created_by') === user &&
+		[...t.members.values()].every((m) => m?.added_by === user) &&
+		changes.records.every((r) => r.created_by === user) &&
+		changes.reactions.every((r) => r.userId === user) &&
+		[...changes.edits.values()].every((e) => e === null || e.edited_by === user)
+	);
 }

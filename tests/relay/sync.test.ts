@@ -12,6 +12,7 @@ import {
 	startRelay,
 	synced,
 	until,
+	varBytes,
 	type Relay
 } from './helpers/relay';
 
@@ -161,14 +162,3 @@ describe('two standard y-websocket clients', () => {
 		a.provider.destroy();
 	});
 });
-
-function varBytes(bytes: Uint8Array): number[] {
-	const out: number[] = [];
-	let n = bytes.length;
-	while (n > 127) {
-		out.push((n & 127) | 128);
-		n >>>= 7;
-	}
-	out.push(n);
-	return [...out, ...bytes];
-}

@@ -186,3 +186,22 @@ export async function rawSocket(url: string) {
 export function closeCodeWithin(closed: Promise<number>, ms: number): Promise<number | null> {
 	return Promise.race([closed, new Promise<null>((r) => setTimeout(() => r(null), ms))]);
 }
+
+/** A lib0 varUint8Array: length prefix, then the bytes. */
+export function varBytes(bytes: Uint8Array): number[] {
+	const out: number[] = [];
+	let n = bytes.length;
+	while (n > 127) {
+		out.push((n & 127) | 128);
+		n >>>= 7;
+	}
+	out.push(n);
+	return [...out, ...bytes];
+}
+
+/** The value of a metric from GET /metrics. */
+export async function metric(relay: Relay, name: string): Promise<number> {
+	const text = await (await fetch(`${relay.http}/metrics`)).text();
+	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+	return line ? Number(line.split(' ')[1]) : NaN;
+}
