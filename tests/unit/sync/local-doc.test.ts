@@ -186,6 +186,25 @@ describe('LocalDoc', () => {
 		]);
 	});
 
+	it('keeps an update in memory until its transaction commits, and writes it again after an abort', async () => {
+		const { factory, connections, inner } = trackedIndexedDb();
+		const { doc, local, errors } = await stored(factory, 0);
+		await local.flush();
+		// As a browser does when it closes the connection under a write in flight.
+		const conn = connections[0]!;
+		const transaction = conn.transaction.bind(conn);
+		conn.transaction = ((stores: string | string[], mode?: IDBTransactionMode) => {
+			const tx = transaction(stores, mode);
+			if (mode === 'readwrite') queueMicrotask(() => tx.abort());
+			return tx;
+		}) as IDBDatabase['transaction'];
+		postMessage(doc, { content: 'survives the abort', created_by: alice });
+		await local.flush();
+		await local.close();
+		expect(errors.map((e) => (e as Error).name)).toEqual(['AbortError']);
+		expect(contents((await readStored(inner)).doc)).toEqual(['survives the abort']);
+	});
+
 	it('writes the whole document again when its database is deleted under it', async () => {
 		const { factory, inner } = trackedIndexedDb();
 		const { doc, local } = await stored(factory, 3);
