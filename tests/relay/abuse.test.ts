@@ -94,7 +94,8 @@ beforeAll(async () => {
 			MAX_FRAME_BYTES: String(1 * MiB),
 			MAX_CONNS_PER_ADDRESS: '40',
 			CONN_UPDATE_RATE: '50',
-			CONN_UPDATE_BURST: '100'
+			CONN_UPDATE_BURST: '100',
+			MAX_BUFFERED_BYTES: String(2 * MiB)
 		}
 	});
 	[alice, bob, carol] = [await newDevice(relay), await newDevice(relay), await newDevice(relay)];
@@ -252,6 +253,25 @@ describe('hostile input closes only the offender', () => {
 		).toBe('Alice');
 		spoofer.ws.close();
 		await stillSyncing('awareness spoofing');
+	});
+
+	it('drops a reader that does not read (4508) without holding its backlog in memory', async () => {
+		const { socket } = await handshake(carol.token);
+		socket.pause(); // reads nothing more: the kernel buffers fill, then the relay's
+		const before = await metric(relay, 'kith_connections');
+		const big = 'y'.repeat(15_000);
+		for (let round = 0; round < 40; round++) {
+			a.doc.transact(() => {
+				for (let i = 0; i < 40; i++) postMessage(a.doc, { content: big, created_by: alice.user });
+			});
+			await new Promise((r) => setTimeout(r, 30));
+			if ((await metric(relay, 'kith_connections')) < before) break;
+		}
+		expect(await metric(relay, 'kith_connections')).toBe(before - 1);
+		const text = await (await fetch(`${relay.http}/metrics`)).text();
+		expect(text).toMatch(/kith_closes_total\{code="4508"\} 1/);
+		socket.destroy();
+		await stillSyncing('a slow reader');
 	});
 
 	it('refuses connections beyond MAX_CONNS_PER_ADDRESS with 4430', async () => {

@@ -73,7 +73,16 @@ export async function startRelay(
 				}
 			}
 		});
-		proc.stderr!.on('data', (chunk: Buffer) => logs.push(chunk.toString()));
+		proc.stderr!.on('data', (chunk: Buffer) => {
+			const text = chunk.toString();
+			logs.push(text);
+			// Printed whatever LOG_LEVEL is.
+			const ready = /Kith relay ready: open http:\/\/[^\s]+:(\d+)/.exec(text);
+			if (ready) {
+				clearTimeout(timer);
+				resolve(Number(ready[1]));
+			}
+		});
 		void exited.then((code) => {
 			clearTimeout(timer);
 			reject(new Error(`relay exited (${code}) before listening:\n${logs.join('\n')}`));
