@@ -40,16 +40,14 @@ describe('the one process', () => {
 		const me = await newDevice(relay);
 		const c = connect(relay, 'workspace', me.token);
 		await synced(c.provider);
-		c.doc
-			.getMap('users')
-			.set(me.user, {
-				id: me.user,
-				display_name: 'Me',
-				color: '#000000',
-				public_key: '',
-				created_at: '2026-01-01T00:00:00.000Z',
-				updated_at: '2026-01-01T00:00:00.000Z'
-			});
+		c.doc.getMap('users').set(me.user, {
+			id: me.user,
+			display_name: 'Me',
+			color: '#000000',
+			public_key: '',
+			created_at: '2026-01-01T00:00:00.000Z',
+			updated_at: '2026-01-01T00:00:00.000Z'
+		});
 		await new Promise((r) => setTimeout(r, 100));
 		const res = await fetch(`${relay.http}/metrics`);
 		expect(res.headers.get('content-type')).toMatch(/text\/plain/);
