@@ -291,10 +291,10 @@ export function mayOpenConversation(
 	doc: Y.Doc,
 	convId: string,
 	user: string,
-	workspace: Y.Doc
+	workspace: () => Y.Doc
 ): boolean {
 	const kind = conversationKind(doc);
 	if (kind === null) return true; // not created yet: the first write must create it
 	if (conversationTypes(doc).members.has(user)) return true;
-	return kind === 'channel' && workspaceTypes(workspace).channels.has(convId);
+	return kind === 'channel' && workspaceTypes(workspace()).channels.has(convId);
 }

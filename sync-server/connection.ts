@@ -93,8 +93,8 @@ export class Connections {
 		try {
 			entry = this.docs.get(name);
 			if (parsed.kind === 'conversation') {
-				const workspace = this.docs.get('workspace');
-				if (!mayOpenConversation(entry.doc, parsed.id, user, workspace.doc)) {
+				const workspace = () => this.docs.get('workspace').doc;
+				if (!mayOpenConversation(entry.doc, parsed.id, user, workspace)) {
 					return refuse(CloseCode.forbidden, 'not a member of this conversation');
 				}
 			}

@@ -23,6 +23,7 @@ import {
 } from '../src/lib/model/index.ts';
 import {
 	conversationKind,
+	mayOpenConversation,
 	validateConversationWrite,
 	validateWorkspaceWrite,
 	type Violation
@@ -359,13 +360,22 @@ export class Docs {
 			entry.pending.shift();
 			entry.existed = true;
 			const message = encodeUpdateMessage(b.data);
-			for (const c of entry.conns) {
-				if (c !== b.from) {
+			// Access is re-checked before every forward: a connection opened before the
+			// conversation existed, or whose user was just removed, gets nothing more of it.
+			const mayRead = this.#readers(entry);
+			for (const c of [...entry.conns]) {
+				if (!mayRead(c.user)) {
+					const removed = b.removed.includes(c.user);
+					this.close(
+						c,
+						removed ? CloseCode.removed : CloseCode.forbidden,
+						removed ? 'removed from the conversation' : 'not a member of this conversation'
+					);
+				} else if (c !== b.from) {
 					this.send(c, message);
 					this.metrics.updatesOut.inc();
 				}
 			}
-			if (b.removed.length > 0) this.#disconnectRemoved(entry, b.removed);
 			if (entry.logCount >= this.config.compactAfterUpdates) this.#scheduleCompaction(entry);
 		});
 		return true;
@@ -405,13 +415,11 @@ export class Docs {
 		return entry.pending.length === 0;
 	}
 
-	#disconnectRemoved(entry: DocEntry, removed: readonly string[]): void {
-		const members = entry.doc.getMap('members');
-		for (const c of entry.conns) {
-			if (removed.includes(c.user) && !members.has(c.user)) {
-				this.close(c, CloseCode.removed, 'removed from the conversation');
-			}
-		}
+	/** Who may read a document as it is now (access.ts's rule for opening it). */
+	#readers(entry: DocEntry): (user: string) => boolean {
+		if (entry.convId === null) return () => true;
+		const convId = entry.convId;
+		return (user) => mayOpenConversation(entry.doc, convId, user, () => this.get('workspace').doc);
 	}
 
 	#scheduleCompaction(entry: DocEntry): void {

@@ -160,6 +160,16 @@ describe('who may connect', () => {
 		a.provider.destroy();
 	});
 
+	it('closes a connection opened before the conversation existed once it is created without that user', async () => {
+		const raw = await rawSocket(`${relay.ws}/conv:2004?token=${carol.token}`);
+		await until(() => raw.received.length > 0, 2000, 'step 1');
+		const a = await groupWithMessage('2004');
+		expect(await closeCodeWithin(raw.closed, 3000)).toBe(4403);
+		// All Carol got is the relay's opening sync step 1 for an empty document.
+		expect(raw.received.map((m) => [...m])).toEqual([[0, 0, 1, 0]]);
+		a.provider.destroy();
+	});
+
 	it('lets any workspace member join a public channel by adding themselves', async () => {
 		const ws = connect(relay, 'workspace', alice.token);
 		await synced(ws.provider);
