@@ -199,7 +199,14 @@ export class Connections {
 		const entry = conn.entry;
 		// Never serve state that is not stored yet: commit it first, or refuse for now.
 		if (!this.docs.settled(entry)) {
-			return this.docs.close(conn, 4507, 'storage unavailable');
+			return this.docs.close(conn, CloseCode.storageUnavailable, 'storage unavailable');
+		}
+		// The conversation may have been created since this connection opened.
+		if (entry.convId !== null) {
+			const workspace = () => this.docs.get('workspace').doc;
+			if (!mayOpenConversation(entry.doc, entry.convId, conn.user, workspace)) {
+				return this.docs.close(conn, CloseCode.forbidden, 'not a member of this conversation');
+			}
 		}
 		Y.decodeStateVector(stateVector); // throws on garbage
 		this.docs.send(conn, encodeSyncStep2(Y.encodeStateAsUpdate(entry.doc, stateVector)));

@@ -167,6 +167,10 @@ describe('who may connect', () => {
 		expect(await closeCodeWithin(raw.closed, 3000)).toBe(4403);
 		// All Carol got is the relay's opening sync step 1 for an empty document.
 		expect(raw.received.map((m) => [...m])).toEqual([[0, 0, 1, 0]]);
+		// Asking again after the creation gets nothing either.
+		const again = await rawSocket(`${relay.ws}/conv:2004?token=${carol.token}`);
+		expect(await closeCodeWithin(again.closed, 3000)).toBe(4403);
+		expect(again.received).toEqual([]);
 		a.provider.destroy();
 	});
 
