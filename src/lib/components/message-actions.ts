@@ -1,0 +1,17 @@
+import type { Message } from '$lib/model';
+
+/** What a message row can ask of the conversation it sits in. */
+export interface MessageActions {
+	me: string;
+	nameOf(userId: string): string;
+	colorOf(userId: string): string;
+	react(message: Message, emoji: string): void;
+	pickReaction(message: Message, anchor: HTMLElement): void;
+	/** Absent inside a thread (threads are one level deep). */
+	openThread?: (message: Message, trigger: HTMLElement) => void;
+	startEdit(message: Message): void;
+	/** Returns whether the edit was saved. */
+	saveEdit(message: Message, content: string): boolean;
+	cancelEdit(): void;
+	remove(message: Message, trigger: HTMLElement): void;
+}

@@ -1,0 +1,209 @@
+import { untrack } from 'svelte';
+import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import type * as Y from 'yjs';
+import {
+	compareIds,
+	conversationDocName,
+	conversationTypes,
+	directMessageId,
+	readMeta,
+	type ConversationMeta
+} from '$lib/model';
+import { DocSnapshot } from './doc-snapshot.svelte';
+import { materializeConversation } from './conversation.svelte';
+import type { DocOpener } from './doc-opener';
+import { countAfter, type ReadMarkers } from './read-markers.svelte';
+import type { WorkspaceDirectory } from './workspace.svelte';
+import { handleError } from './errors.svelte';
+
+/** What the sidebar needs of one conversation, read cheaply (no edits, no reactions). */
+export interface ConversationSummary {
+	meta: ConversationMeta | null;
+	memberIds: string[];
+	/** Ids of others' live top-level messages, sorted: unread counts are a binary search. */
+	othersMessageIds: string[];
+	/** The newest top-level message id, for ordering by activity. */
+	lastMessageId: string | null;
+}
+
+export function readSummary(doc: Y.Doc, me: string): ConversationSummary {
+	const t = conversationTypes(doc);
+	const others: string[] = [];
+	let last: string | null = null;
+	for (const r of t.messages) {
+		if (last === null || compareIds(r.id, last) > 0) last = r.id;
+		if (r.created_by !== me && !r.deleted_at) others.push(r.id);
+	}
+	others.sort(compareIds);
+	return {
+		meta: readMeta(doc),
+		memberIds: [...t.members.keys()],
+		othersMessageIds: others,
+		lastMessageId: last
+	};
+}
+
+/** One row of the sidebar. */
+export interface ConversationItem {
+	id: string;
+	kind: ConversationMeta['kind'];
+	/** `general`, or the other person's display name for a direct message. */
+	label: string;
+	/** The other person of a direct message. */
+	otherUserId: string | null;
+	unread: number;
+	lastMessageId: string | null;
+}
+
+/**
+ * Conversation ids this device has created or opened, so they are listed even before the
+ * workspace (channels) or the other person (direct messages) lists them.
+ *
+ * TODO(integrator): the Dexie index's `conversation_members` table answers "which
+ * conversations am I in" without opening every document; swap it in here.
+ */
+export class KnownConversations {
+	readonly #key: string;
+	readonly #storage: Pick<Storage, 'getItem' | 'setItem'> | null;
+	readonly ids: SvelteSet<string>;
+
+	constructor(me: string, storage: Pick<Storage, 'getItem' | 'setItem'> | null = null) {
+		this.#key = `kith:known:${me}`;
+		this.#storage = storage;
+		let stored: unknown = [];
+		try {
+			stored = JSON.parse(storage?.getItem(this.#key) ?? '[]');
+		} catch {
+			// Only a cache of ids: start over.
+		}
+		this.ids = new SvelteSet(
+			Array.isArray(stored) ? stored.filter((x) => typeof x === 'string') : []
+		);
+	}
+
+	add(id: string): void {
+		if (this.ids.has(id)) return;
+		this.ids.add(id);
+		this.#storage?.setItem(this.#key, JSON.stringify([...this.ids]));
+	}
+}
+
+interface Open {
+	doc: Y.Doc;
+	summary: DocSnapshot<ConversationSummary>;
+}
+
+/**
+ * The person's conversations (channels they belong to and direct messages) with unread counts.
+ * It opens the document of every candidate (public channels, known ids, a direct message with
+ * each person in the workspace) through the opener, and releases them on `destroy()`.
+ *
+ * @example
+ * const list = new ConversationList(opener, directory, markers, known);
+ * list.channels; list.directMessages; list.unread(id)
+ */
+export class ConversationList {
+	readonly #opener: DocOpener;
+	readonly #directory: WorkspaceDirectory;
+	readonly #markers: ReadMarkers;
+	readonly #known: KnownConversations;
+	readonly #open = new SvelteMap<string, Open>();
+	// Bookkeeping of in-flight opens, never rendered: deliberately not reactive.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	readonly #pending = new Set<string>();
+	readonly #stop: () => void;
+	#destroyed = false;
+
+	readonly #candidates = $derived.by(() => {
+		const me = this.#directory.me;
+		// Built whole on each change and never mutated after: a plain Set is right here.
+		// eslint-disable-next-line svelte/prefer-svelte-reactivity
+		const ids = new Set<string>(this.#known.ids);
+		for (const c of this.#directory.channels) ids.add(c.id);
+		for (const u of this.#directory.users) if (u.id !== me) ids.add(directMessageId(me, u.id));
+		return ids;
+	});
+
+	readonly items: ConversationItem[] = $derived.by(() => {
+		const me = this.#directory.me;
+		const out: ConversationItem[] = [];
+		for (const [id, { summary }] of this.#open) {
+			const s = summary.value;
+			if (!s.meta || !s.memberIds.includes(me)) continue;
+			const other = s.meta.kind === 'dm' ? (s.memberIds.find((m) => m !== me) ?? me) : null;
+			out.push({
+				id,
+				kind: s.meta.kind,
+				label: other !== null ? this.#directory.name(other) : (s.meta.name ?? id),
+				otherUserId: other,
+				unread: countAfter(s.othersMessageIds, this.#markers.get(id)),
+				lastMessageId: s.lastMessageId
+			});
+		}
+		return out.sort((a, b) => a.label.localeCompare(b.label) || compareIds(a.id, b.id));
+	});
+
+	readonly channels = $derived(this.items.filter((i) => i.kind !== 'dm'));
+	readonly directMessages = $derived(this.items.filter((i) => i.kind === 'dm'));
+
+	constructor(
+		opener: DocOpener,
+		directory: WorkspaceDirectory,
+		markers: ReadMarkers,
+		known: KnownConversations
+	) {
+		this.#opener = opener;
+		this.#directory = directory;
+		this.#markers = markers;
+		this.#known = known;
+		this.#stop = $effect.root(() => {
+			$effect(() => {
+				const wanted = this.#candidates;
+				untrack(() => this.#reconcile(wanted));
+			});
+		});
+	}
+
+	/** The item of a conversation, when the person is in it. */
+	item(id: string): ConversationItem | undefined {
+		return this.items.find((i) => i.id === id);
+	}
+
+	/** Resolves once every candidate document has been opened (tests, first paint). */
+	async settled(): Promise<void> {
+		while (this.#pending.size > 0) await new Promise((r) => setTimeout(r, 5));
+	}
+
+	#reconcile(wanted: ReadonlySet<string>): void {
+		for (const id of wanted) {
+			if (this.#open.has(id) || this.#pending.has(id)) continue;
+			this.#pending.add(id);
+			const name = conversationDocName(id);
+			this.#opener.open(name).then(
+				(doc) => {
+					this.#pending.delete(id);
+					if (this.#destroyed) return this.#opener.release(name);
+					const me = this.#directory.me;
+					materializeConversation(doc);
+					this.#open.set(id, { doc, summary: new DocSnapshot(doc, (d) => readSummary(d, me)) });
+				},
+				(e: unknown) => {
+					this.#pending.delete(id);
+					handleError(e, 'Opening a conversation');
+				}
+			);
+		}
+		for (const id of [...this.#open.keys()]) {
+			if (wanted.has(id)) continue;
+			this.#open.delete(id);
+			this.#opener.release(conversationDocName(id));
+		}
+	}
+
+	destroy(): void {
+		this.#destroyed = true;
+		this.#stop();
+		for (const id of this.#open.keys()) this.#opener.release(conversationDocName(id));
+		this.#open.clear();
+	}
+}

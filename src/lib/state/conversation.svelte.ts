@@ -1,0 +1,139 @@
+import type * as Y from 'yjs';
+import {
+	addMember,
+	conversationTypes,
+	deleteMessage,
+	editMessage,
+	postMessage,
+	postReply,
+	readMembers,
+	readMessages,
+	readMeta,
+	readThread,
+	removeMember,
+	toggleReaction,
+	type ConversationMeta,
+	type Member,
+	type Message,
+	type MessageRecord
+} from '$lib/model';
+import { DocSnapshot } from './doc-snapshot.svelte';
+
+/**
+ * Gives the document's top-level types their real Y types now, outside any reactive context.
+ * Yjs keeps types that arrived in an update before anyone asked for them as placeholders, and
+ * the first `doc.getArray(...)` converts them inside a transaction: done lazily by a reader in
+ * a `$derived`, that transaction would update state mid-derivation (state_unsafe_mutation).
+ */
+export function materializeConversation(doc: Y.Doc): void {
+	conversationTypes(doc);
+}
+
+/**
+ * One conversation as shown: its meta, members and messages (observed only while shown), and
+ * the person's actions on it, each a model operation. Actions throw the model's
+ * ValidationError; callers route it through `handleError`.
+ *
+ * @example
+ * const c = new ConversationState(doc, me);
+ * c.messages.at(-1); c.post('hello'); c.react(id, '👍')
+ */
+export class ConversationState {
+	readonly doc: Y.Doc;
+	readonly me: string;
+	readonly #meta: DocSnapshot<ConversationMeta | null>;
+	readonly #members: DocSnapshot<Member[]>;
+	readonly #messages: DocSnapshot<Message[]>;
+
+	readonly isMember = $derived(this.members.some((m) => m.user_id === this.me));
+	/** The person's newest message that can still be edited (Up on an empty composer). */
+	readonly lastOwnMessage = $derived(
+		this.messages.findLast((m) => m.created_by === this.me && m.deleted_at === null)
+	);
+
+	constructor(doc: Y.Doc, me: string) {
+		this.doc = doc;
+		this.me = me;
+		materializeConversation(doc);
+		this.#meta = new DocSnapshot(doc, readMeta);
+		this.#members = new DocSnapshot(doc, readMembers);
+		this.#messages = new DocSnapshot(doc, readMessages);
+	}
+
+	get meta(): ConversationMeta | null {
+		return this.#meta.value;
+	}
+
+	get members(): Member[] {
+		return this.#members.value;
+	}
+
+	/** Top-level messages, oldest first, with edits, reactions and reply counts merged. */
+	get messages(): Message[] {
+		return this.#messages.value;
+	}
+
+	post(content: string): MessageRecord {
+		return postMessage(this.doc, { content, created_by: this.me });
+	}
+
+	reply(parentId: string, content: string): MessageRecord {
+		return postReply(this.doc, parentId, { content, created_by: this.me });
+	}
+
+	edit(id: string, content: string): void {
+		editMessage(this.doc, id, { content, edited_by: this.me });
+	}
+
+	remove(id: string): void {
+		deleteMessage(this.doc, id, { deleted_by: this.me });
+	}
+
+	/** Toggles this person's reaction; returns whether it is now on. */
+	react(id: string, emoji: string): boolean {
+		return toggleReaction(this.doc, id, { emoji, user_id: this.me });
+	}
+
+	addMembers(userIds: readonly string[]): void {
+		for (const user_id of userIds) addMember(this.doc, { user_id, added_by: this.me });
+	}
+
+	join(): void {
+		addMember(this.doc, { user_id: this.me, added_by: this.me });
+	}
+
+	leave(): void {
+		removeMember(this.doc, { user_id: this.me, removed_by: this.me });
+	}
+}
+
+/**
+ * One thread: its parent (from the conversation's messages) and its replies (observed only
+ * while the panel shows them).
+ */
+export class ThreadState {
+	readonly conversation: ConversationState;
+	readonly parentId: string;
+	readonly #replies: DocSnapshot<Message[]>;
+
+	readonly parent = $derived.by(() =>
+		this.conversation.messages.find((m) => m.id === this.parentId)
+	);
+	readonly lastOwnReply = $derived.by(() =>
+		this.replies.findLast((m) => m.created_by === this.conversation.me && m.deleted_at === null)
+	);
+
+	constructor(conversation: ConversationState, parentId: string) {
+		this.conversation = conversation;
+		this.parentId = parentId;
+		this.#replies = new DocSnapshot(conversation.doc, (doc) => readThread(doc, parentId));
+	}
+
+	get replies(): Message[] {
+		return this.#replies.value;
+	}
+
+	post(content: string): MessageRecord {
+		return this.conversation.reply(this.parentId, content);
+	}
+}

@@ -1,0 +1,38 @@
+import type * as Y from 'yjs';
+import type { Awareness } from 'y-protocols/awareness';
+
+/**
+ * The seam between the UI and wherever documents come from. The state classes only ever ask
+ * an opener for a document by name (`workspace`, `conv:<id>`) and give it back when the view
+ * that needed it goes away; they never know whether it came from IndexedDB, the relay or both.
+ *
+ * Contract:
+ * - `open(name)` resolves once the document holds what the device already had (local
+ *   storage loaded), so a reader sees the stored conversation, not an empty one.
+ * - Opening the same name twice returns the same Y.Doc; each `open` is paired with one
+ *   `release`, and the opener may close the document when the last user released it.
+ * - `awareness(name)`, when present, gives the y-protocols Awareness of an open document
+ *   (Kith uses the workspace's for presence and typing).
+ *
+ * @example
+ * const doc = await opener.open('conv:42');
+ * try { readMessages(doc) } finally { opener.release('conv:42') }
+ */
+export interface DocOpener {
+	open(name: string): Promise<Y.Doc>;
+	release(name: string): void;
+	awareness?(name: string): Awareness | null;
+}
+
+/** Whether this device can reach the relay. */
+export type ConnectionState = 'connected' | 'connecting' | 'offline' | 'local';
+
+/**
+ * A reactive source of the connection state (read `state` inside a component or `$derived`).
+ * The relay's provider implements it later; until then {@link LocalConnection} does.
+ */
+export interface ConnectionSource {
+	readonly state: ConnectionState;
+	/** What to tell the person, e.g. "Reconnecting in 4 s". */
+	readonly detail: string | null;
+}
