@@ -1,24 +1,36 @@
-/**
- * This device's user id.
- *
- * TODO(integrator): derive it from the device key pair (src/lib/sync/identity.ts,
- * `loadOrCreateKeyPair(...).userId`) once that module lands; until then a random base64url id
- * of the same length (22 characters, 128 bits) kept in localStorage.
- */
-const KEY = 'kith:user-id';
+import { toBase64Url } from '$lib/model';
+import { loadOrCreateKeyPair, type KeyStore, type StoredKeyPair } from '$lib/sync/identity';
 
-export function randomUserId(): string {
-	const bytes = new Uint8Array(16);
-	crypto.getRandomValues(bytes);
-	let text = '';
-	for (const b of bytes) text += String.fromCharCode(b);
-	return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const KEY = 'kith:device-key';
+
+/**
+ * Keeps the device key pair in localStorage.
+ *
+ * TODO(integrator): prefer IndexedDB (or a non-extractable WebCrypto key once Ed25519 is
+ * available everywhere) if the sync layer adds a browser key store; the user id derives from
+ * the public key either way, so moving the key keeps the identity.
+ */
+export function localKeyStore(storage: Pick<Storage, 'getItem' | 'setItem'>): KeyStore {
+	return {
+		load() {
+			const text = storage.getItem(KEY);
+			if (!text) return null;
+			try {
+				return JSON.parse(text) as StoredKeyPair;
+			} catch {
+				throw new Error('The stored device key is damaged: it is not JSON.');
+			}
+		},
+		save(pair) {
+			storage.setItem(KEY, JSON.stringify(pair));
+		}
+	};
 }
 
-export function deviceUserId(storage: Pick<Storage, 'getItem' | 'setItem'> = localStorage): string {
-	const stored = storage.getItem(KEY);
-	if (stored && /^[A-Za-z0-9_-]{22}$/.test(stored)) return stored;
-	const id = randomUserId();
-	storage.setItem(KEY, id);
-	return id;
+/** This device's identity: its user id and public key (the key pair is made on first use). */
+export async function deviceIdentity(
+	storage: Pick<Storage, 'getItem' | 'setItem'>
+): Promise<{ userId: string; publicKey: string }> {
+	const pair = await loadOrCreateKeyPair(localKeyStore(storage));
+	return { userId: pair.userId, publicKey: toBase64Url(pair.publicKey) };
 }

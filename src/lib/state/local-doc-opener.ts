@@ -1,27 +1,35 @@
 import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
-import { IndexeddbPersistence } from 'y-indexeddb';
-import { WORKSPACE_DOC } from '$lib/model';
+import { WORKSPACE_DOC, parseDocName } from '$lib/model';
+import type { KithDb } from '$lib/db';
+import { LocalDoc, openConversation } from '$lib/sync';
 import type { DocOpener } from './doc-opener';
 
 interface Entry {
 	doc: Y.Doc;
 	ready: Promise<Y.Doc>;
 	users: number;
-	close: () => void;
+	close: () => Promise<void>;
 	awareness: Awareness | null;
 }
 
+/** Attaches storage to a fresh document: `ready` once loaded, `close` once written and detached. */
+export type Persist = (
+	name: string,
+	doc: Y.Doc
+) => { ready: Promise<void>; close: () => Promise<void> };
+
 /**
  * Opens documents with reference counting: one Y.Doc per name, closed when its last user
- * releases it. `persist` attaches storage to a fresh document and resolves once the stored
- * state is loaded; it returns how to detach.
+ * releases it. Reopening a name waits until its previous storage has finished closing, so the
+ * new copy loads everything the old one wrote.
  */
 export class RefCountedOpener implements DocOpener {
 	readonly #entries = new Map<string, Entry>();
-	readonly #persist: (name: string, doc: Y.Doc) => { ready: Promise<void>; close: () => void };
+	readonly #closing = new Map<string, Promise<void>>();
+	readonly #persist: Persist;
 
-	constructor(persist: (name: string, doc: Y.Doc) => { ready: Promise<void>; close: () => void }) {
+	constructor(persist: Persist) {
 		this.#persist = persist;
 	}
 
@@ -29,10 +37,17 @@ export class RefCountedOpener implements DocOpener {
 		let entry = this.#entries.get(name);
 		if (!entry) {
 			const doc = new Y.Doc();
-			const { ready, close } = this.#persist(name, doc);
 			// Presence lives on the workspace document (docs/ARCHITECTURE.md).
 			const awareness = name === WORKSPACE_DOC ? new Awareness(doc) : null;
-			entry = { doc, ready: ready.then(() => doc), users: 0, close, awareness };
+			let close: () => Promise<void> = () => Promise.resolve();
+			const previous = this.#closing.get(name) ?? Promise.resolve();
+			const ready = previous.then(async () => {
+				const attached = this.#persist(name, doc);
+				close = attached.close;
+				await attached.ready;
+				return doc;
+			});
+			entry = { doc, ready, users: 0, close: () => ready.then(() => close()), awareness };
 			this.#entries.set(name, entry);
 		}
 		entry.users++;
@@ -46,8 +61,14 @@ export class RefCountedOpener implements DocOpener {
 		if (entry.users > 0) return;
 		this.#entries.delete(name);
 		entry.awareness?.destroy();
-		entry.close();
-		entry.doc.destroy();
+		const closed = entry
+			.close()
+			.catch(() => {})
+			.finally(() => {
+				entry.doc.destroy();
+				if (this.#closing.get(name) === closed) this.#closing.delete(name);
+			});
+		this.#closing.set(name, closed);
 	}
 
 	awareness(name: string): Awareness | null {
@@ -61,23 +82,47 @@ export class RefCountedOpener implements DocOpener {
 }
 
 /**
- * Documents kept in IndexedDB with y-indexeddb, nothing else: the device alone.
+ * Documents on this device alone: each opened from IndexedDB by the sync layer's `LocalDoc`
+ * (y-indexeddb's store layout, with its gaps closed), and each conversation also fed into the
+ * Dexie index through `openConversation` when a database is given.
  *
- * TODO(integrator): replace with the sync layer's opener (src/lib/sync: local persistence
- * first, then the relay's provider and its awareness) once it exists; nothing above this
- * module needs to change, it only sees {@link DocOpener}.
+ * TODO(integrator): add the relay here (a provider per document once it is loaded, and its
+ * awareness for `workspace`); nothing above this module changes, it only sees {@link DocOpener}.
  */
-export function indexeddbOpener(prefix = 'kith:'): DocOpener {
+export function deviceOpener(
+	options: { db?: KithDb | null; onError?: (error: unknown) => void } = {}
+): RefCountedOpener {
+	const onError = options.onError ?? ((e: unknown) => console.error(e));
+	const db = options.db ?? null;
 	return new RefCountedOpener((name, doc) => {
-		const persistence = new IndexeddbPersistence(prefix + name, doc);
-		return {
-			ready: persistence.whenSynced.then(() => undefined),
-			close: () => void persistence.destroy()
-		};
+		const parsed = parseDocName(name);
+		if (db && parsed?.kind === 'conversation') {
+			const opened = openConversation(db, parsed.id, { doc, onError });
+			return {
+				ready: opened.then(() => undefined),
+				close: () => opened.then((c) => c.close()).catch(onError)
+			};
+		}
+		const local = new LocalDoc(name, doc, { onError });
+		return { ready: local.whenLoaded, close: () => local.close().catch(onError) };
 	});
 }
 
-/** Documents in memory only (tests, and a fallback when IndexedDB is unavailable). */
+/**
+ * Documents in memory only, kept across close and reopen like storage would (tests, and a
+ * fallback when IndexedDB is unavailable).
+ */
 export function memoryOpener(): RefCountedOpener {
-	return new RefCountedOpener(() => ({ ready: Promise.resolve(), close: () => {} }));
+	const stored = new Map<string, Uint8Array>();
+	return new RefCountedOpener((name, doc) => {
+		const saved = stored.get(name);
+		if (saved) Y.applyUpdate(doc, saved, { kind: 'storage' });
+		return {
+			ready: Promise.resolve(),
+			close: () => {
+				stored.set(name, Y.encodeStateAsUpdate(doc));
+				return Promise.resolve();
+			}
+		};
+	});
 }

@@ -28,6 +28,8 @@ export const GENERAL_ID = hashId('kith-channel\ngeneral');
 export interface SessionOptions {
 	opener: DocOpener;
 	me: string;
+	/** This device's public key (base64url), written into the profile. */
+	publicKey?: string;
 	connection: ConnectionSource;
 	/** Where small per-device settings live (read markers, drafts); null keeps them in memory. */
 	storage?: Storage | null;
@@ -44,6 +46,7 @@ export interface SessionOptions {
 export class Session {
 	readonly opener: DocOpener;
 	readonly me: string;
+	readonly publicKey: string;
 	readonly connection: ConnectionSource;
 	readonly workspace: WorkspaceDirectory;
 	readonly presence: Presence;
@@ -58,6 +61,7 @@ export class Session {
 		const storage = options.storage ?? null;
 		this.opener = options.opener;
 		this.me = options.me;
+		this.publicKey = options.publicKey ?? '';
 		this.connection = options.connection;
 		this.workspace = new WorkspaceDirectory(workspaceDoc, options.me);
 		this.presence = new Presence(options.opener.awareness?.(WORKSPACE_DOC) ?? null, options.me);
@@ -91,7 +95,7 @@ export class Session {
 	 * Returns `#general`'s id.
 	 */
 	async completeOnboarding(displayName: string, color: string): Promise<string> {
-		this.workspace.saveProfile(displayName, color);
+		this.workspace.saveProfile(displayName, color, this.publicKey);
 		this.announce();
 		await this.withConversation(GENERAL_ID, (doc) => {
 			let meta = readMeta(doc);

@@ -72,7 +72,12 @@ export class WorkspaceDirectory {
 		return this.#byId.get(id)?.color ?? '#64748b';
 	}
 
-	saveProfile(displayName: string, color: string): UserRecord {
-		return setProfile(this.doc, { user_id: this.me, display_name: displayName, color });
+	saveProfile(displayName: string, color: string, publicKey = ''): UserRecord {
+		return setProfile(this.doc, {
+			user_id: this.me,
+			display_name: displayName,
+			color,
+			...(publicKey ? { public_key: publicKey } : {})
+		});
 	}
 }

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import type { Message } from '../../../src/lib/model';
+import {
+	RUN_GAP_MS,
+	buildRows,
+	dayLabel,
+	initials,
+	listNames,
+	relativeTime,
+	replyCountText
+} from '../../../src/lib/components/format';
+
+const NOW = new Date(2026, 10, 25, 15, 0, 0);
+
+function msg(id: string, by: string, at: Date, extra: Partial<Message> = {}): Message {
+	return {
+		id,
+		created_at: at.toISOString(),
+		content: `m${id}`,
+		created_by: by,
+		conversation_id: '1',
+		file_attachments: [],
+		parent_message_id: null,
+		audio_url: null,
+		reactions: {},
+		edited_at: null,
+		deleted_at: null,
+		reply_count: 0,
+		...extra
+	};
+}
+
+const minutes = (n: number) => new Date(NOW.getTime() - n * 60_000);
+
+describe('relativeTime', () => {
+	it.each([
+		[new Date(NOW.getTime() - 10_000), 'just now'],
+		[minutes(5), '5 minutes ago'],
+		[minutes(60 * 3), '3 hours ago'],
+		[minutes(60 * 24), 'yesterday'],
+		[minutes(60 * 24 * 3), '3 days ago'],
+		[new Date(2026, 0, 2), 'Jan 2, 2026']
+	])('describes %s as "%s"', (time, text) => {
+		expect(relativeTime(time, NOW, 'en-US')).toBe(text);
+	});
+});
+
+describe('dayLabel', () => {
+	it('names today and yesterday, and dates older days in full', () => {
+		expect(dayLabel(minutes(10), NOW, 'en-US')).toBe('Today');
+		expect(dayLabel(new Date(2026, 10, 24, 23, 0), NOW, 'en-US')).toBe('Yesterday');
+		expect(dayLabel(new Date(2026, 10, 20, 9, 0), NOW, 'en-US')).toBe('Friday, November 20, 2026');
+	});
+});
+
+describe('buildRows', () => {
+	it('puts a day separator before each new day and groups runs by author', () => {
+		const rows = buildRows(
+			[
+				msg('1', 'ada', new Date(2026, 10, 24, 10, 0)),
+				msg('2', 'ada', minutes(30)),
+				msg('3', 'ada', minutes(29)),
+				msg('4', 'bo', minutes(28)),
+				msg('5', 'ada', minutes(27))
+			],
+			{ now: NOW, me: 'ada', readUpTo: undefined, locale: 'en-US' }
+		);
+		expect(
+			rows.map((r) => (r.kind === 'message' ? `${r.key}${r.continued ? '+' : ''}` : r.kind))
+		).toEqual(['day', '1', 'day', '2', '3+', '4', '5']);
+	});
+
+	it('starts a new run after a pause longer than the run gap', () => {
+		const rows = buildRows(
+			[msg('1', 'ada', minutes(30)), msg('2', 'ada', new Date(minutes(30).getTime() + RUN_GAP_MS))],
+			{ now: NOW, me: 'ada', readUpTo: undefined }
+		);
+		expect(
+			rows.filter((r) => r.kind === 'message').map((r) => r.kind === 'message' && r.continued)
+		).toEqual([false, false]);
+	});
+
+	it('places the unread divider before the first newer message by someone else', () => {
+		const list = [
+			msg('1', 'bo', minutes(10)),
+			msg('2', 'ada', minutes(9)),
+			msg('3', 'bo', minutes(8)),
+			msg('4', 'bo', minutes(7))
+		];
+		const keys = (readUpTo: string | null | undefined) =>
+			buildRows(list, { now: NOW, me: 'ada', readUpTo }).map((r) => r.key);
+		expect(keys('1')).toEqual([expect.stringMatching(/^day-/), '1', '2', 'unread', '3', '4']);
+		expect(keys(null)).toEqual([expect.stringMatching(/^day-/), 'unread', '1', '2', '3', '4']);
+		expect(keys('4')).not.toContain('unread');
+		expect(keys(undefined)).not.toContain('unread');
+	});
+
+	it('never continues a run into or out of a deleted message', () => {
+		const rows = buildRows(
+			[
+				msg('1', 'ada', minutes(3)),
+				msg('2', 'ada', minutes(2), { deleted_at: NOW.toISOString() }),
+				msg('3', 'ada', minutes(1))
+			],
+			{ now: NOW, me: 'ada', readUpTo: undefined }
+		);
+		expect(
+			rows.filter((r) => r.kind === 'message').map((r) => r.kind === 'message' && r.continued)
+		).toEqual([false, false, false]);
+	});
+});
+
+describe('small words', () => {
+	it.each([
+		['Ada Lovelace', 'AL'],
+		['ada', 'A'],
+		['  Grace  Brewster Hopper ', 'GH'],
+		['élodie', 'É'],
+		['', '?']
+	])('initials of "%s" are %s', (name, expected) => {
+		expect(initials(name)).toBe(expected);
+	});
+
+	it('counts replies and lists names as a person would say them', () => {
+		expect(replyCountText(1)).toBe('1 reply');
+		expect(replyCountText(3)).toBe('3 replies');
+		expect(listNames(['Ada'])).toBe('Ada');
+		expect(listNames(['Ada', 'Bo'])).toBe('Ada and Bo');
+		expect(listNames(['Ada', 'Bo', 'Cy'])).toBe('Ada, Bo and Cy');
+	});
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { SAFE_URL, markdownToHtml } from '../../../src/lib/components/markdown';
+
+// Step one of safe Markdown (markdown-it); DOMPurify, step two, is covered in the browser by
+// tests/e2e/chat.spec.ts.
+describe('markdownToHtml', () => {
+	it('escapes raw HTML instead of passing it through', () => {
+		const html = markdownToHtml('<script>alert(1)</script><img src=x onerror=alert(2)>');
+		expect(html).not.toContain('<script');
+		expect(html).not.toContain('<img');
+		expect(html).toContain('&lt;script&gt;');
+	});
+
+	it('makes no link out of javascript: or data: targets', () => {
+		expect(markdownToHtml('[x](javascript:alert(1))')).not.toContain('<a');
+		expect(markdownToHtml('[x](data:text/html;base64,PHNjcmlwdD4=)')).not.toContain('<a');
+	});
+
+	it('links bare URLs and keeps Markdown emphasis and code', () => {
+		const html = markdownToHtml('see https://example.com and **bold** `code`');
+		expect(html).toContain('<a href="https://example.com">https://example.com</a>');
+		expect(html).toContain('<strong>bold</strong>');
+		expect(html).toContain('<code>code</code>');
+	});
+
+	it('renders no images (they would load from outside Kith) and no headings', () => {
+		expect(markdownToHtml('![a](https://example.com/a.png)')).not.toContain('<img');
+		expect(markdownToHtml('# big')).not.toContain('<h1');
+	});
+
+	it('keeps a single newline as a line break, as chat expects', () => {
+		expect(markdownToHtml('one\ntwo')).toContain('one<br>\ntwo');
+	});
+
+	it.each([
+		['https://example.com', true],
+		['http://example.com', true],
+		['mailto:a@example.com', true],
+		['javascript:alert(1)', false],
+		['JAVASCRIPT:alert(1)', false],
+		['data:text/html,x', false],
+		['vbscript:x', false]
+	])('allows %s as a link target: %s', (url, ok) => {
+		expect(SAFE_URL.test(url)).toBe(ok);
+	});
+});
