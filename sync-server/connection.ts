@@ -1,6 +1,7 @@
 /**
  * One sync connection: `ws://…/sync/<doc-name>?token=…`. Authenticates, checks access, then
- * speaks the y-websocket protocol (protocol.ts). Any input that does not decode, breaks a
+ * speaks the y-websocket protocol (protocol.ts), plus Kith's delivery acknowledgements for a
+ * connection that asks for them with `ack=1` (docs/PROTOCOL.md). Any input that does not decode, breaks a
  * limit or a rule closes this connection only, with a documented code.
  */
 import type { IncomingMessage } from 'node:http';
@@ -114,7 +115,8 @@ export class Connections {
 			updates: new Bucket(this.config.connUpdateRate, this.config.connUpdateBurst),
 			awareness: new Bucket(this.config.connAwarenessRate, this.config.connAwarenessBurst),
 			closed: false,
-			alive: true
+			alive: true,
+			ack: url.searchParams.get('ack') === '1'
 		};
 		this.docs.addConn(conn);
 		this.log.debug({ conn: id, user, doc: name, address }, 'connection opened');
@@ -151,6 +153,9 @@ export class Connections {
 				encodeAwarenessMessage(encodeAwarenessUpdate(conn.entry.awareness, states))
 			);
 		}
+		// What is already stored, before anything else happens on this connection: a device
+		// learns which of its messages reached the relay's disk while it was away.
+		this.docs.sendStored(conn);
 	}
 
 	#onMessage(conn: Conn, bytes: Uint8Array): void {

@@ -10,6 +10,10 @@
  *   connection ever sees it. An accepted update is queued; the queue is committed to SQLite in
  *   one transaction per event-loop turn (group commit), and only then forwarded to the other
  *   connections. A failed commit keeps the queue in memory and retries; nothing is dropped.
+ * - Acknowledgements: each document keeps the state vector of what storage holds (`stored`),
+ *   advanced only after a commit succeeded. Connections that asked for it (`ack=1`) get it
+ *   when they open and, after each commit that advanced it, the entries that grew, before the
+ *   commit's updates are forwarded (docs/PROTOCOL.md, "Delivery acknowledgements").
  */
 import * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
@@ -31,7 +35,14 @@ import {
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-import { CloseCode, encodeAwarenessMessage, encodeUpdateMessage } from './protocol.ts';
+import {
+	CloseCode,
+	encodeAwarenessMessage,
+	encodeStoredMessage,
+	encodeUpdateMessage,
+	storedFull,
+	storedIncrement
+} from './protocol.ts';
 import { isDiskFull, type Storage } from './storage.ts';
 
 /** A token bucket: `rate` per second, up to `burst` at once. */
@@ -66,12 +77,20 @@ export interface Conn {
 	awareness: Bucket;
 	closed: boolean;
 	alive: boolean;
+	/** Asked for delivery acknowledgements (`ack=1`): gets the stored state vector. */
+	ack: boolean;
 }
 
 export class DocEntry {
 	readonly conns = new Set<Conn>();
 	/** Applied in memory and accepted, not yet committed. */
 	readonly pending: Array<{ data: Uint8Array; from: Conn | null }> = [];
+	/**
+	 * The state vector of what storage holds for this document: client id → the clock below
+	 * which every struct of that client is committed. Never ahead of storage: set from what was
+	 * loaded, advanced only after a commit succeeded (never for `pending`, nor a failed write).
+	 */
+	readonly stored: Map<number, number>;
 	readonly awarenessOwners = new Map<number, Conn>();
 	idleTimer: NodeJS.Timeout | null = null;
 	/** Set while one connection's update is being applied. */
@@ -95,7 +114,10 @@ export class DocEntry {
 		/** Whether storage holds anything of this document. */
 		public existed: boolean,
 		readonly clientOwners: Map<number, string>
-	) {}
+	) {
+		// Loaded from storage with nothing pending: the document holds exactly what is stored.
+		this.stored = Y.decodeStateVector(Y.encodeStateVector(doc));
+	}
 }
 
 export class StorageUnavailableError extends Error {}
@@ -353,6 +375,19 @@ export class Docs {
 			this.#retryTimer = null;
 			this.log.info({ updates: batch.length }, 'storage writes succeed again');
 		}
+		// Committed: only now may the stored state vectors advance, and they are told before the
+		// updates go out, so a device never sees someone's stored message as pending.
+		const grown = new Map<DocEntry, Map<number, number>>();
+		for (const b of batch) {
+			for (const [client, clock] of Y.parseUpdateMeta(b.data).to) {
+				if (clock <= (b.entry.stored.get(client) ?? 0)) continue;
+				b.entry.stored.set(client, clock);
+				let g = grown.get(b.entry);
+				if (!g) grown.set(b.entry, (g = new Map()));
+				g.set(client, clock);
+			}
+		}
+		for (const [entry, g] of grown) this.#acknowledge(entry, g);
 		batch.forEach((b, i) => {
 			const entry = b.entry;
 			entry.lastUpdateId = ids[i]!;
@@ -379,6 +414,25 @@ export class Docs {
 			if (entry.logCount >= this.config.compactAfterUpdates) this.#scheduleCompaction(entry);
 		});
 		return true;
+	}
+
+	/**
+	 * Sends the entries of the stored state vector that grew in one commit to every connection
+	 * of the document that asked for acknowledgements and may read it: one message per
+	 * connection per commit.
+	 */
+	#acknowledge(entry: DocEntry, grown: Map<number, number>): void {
+		const acking = [...entry.conns].filter((c) => c.ack);
+		if (acking.length === 0) return;
+		const mayRead = this.#readers(entry);
+		const message = encodeStoredMessage(storedIncrement, Y.encodeStateVector(grown));
+		for (const c of acking) if (mayRead(c.user)) this.send(c, message);
+	}
+
+	/** Sends a connection that asked for acknowledgements the whole stored state vector. */
+	sendStored(conn: Conn): void {
+		if (!conn.ack) return;
+		this.send(conn, encodeStoredMessage(storedFull, Y.encodeStateVector(conn.entry.stored)));
 	}
 
 	#onWriteFailure(err: unknown, batch: ReadonlyArray<{ from: Conn | null }>): void {

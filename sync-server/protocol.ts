@@ -10,6 +10,18 @@ export const messageSync = 0;
 export const messageAwareness = 1;
 export const messageAuth = 2;
 export const messageQueryAwareness = 3;
+/**
+ * Kith's extension: the state vector the relay has durably stored for the document
+ * (docs/PROTOCOL.md, "Delivery acknowledgements"). Sent only to connections that asked for it
+ * with `ack=1` on their URL: a standard y-websocket client logs "Unable to compute message" for
+ * an unknown type. Well clear of y-websocket's 0–3. The client's copy is MESSAGE_STORED in
+ * src/lib/sync/delivery.ts (a test checks they agree).
+ */
+export const messageStored = 100;
+/** The body of a stored message replaces what the client knows (sent when a connection opens). */
+export const storedFull = 0;
+/** The body holds only the entries that grew: the client merges them, keeping the larger clock. */
+export const storedIncrement = 1;
 
 export const syncStep1 = syncProtocol.messageYjsSyncStep1;
 export const syncStep2 = syncProtocol.messageYjsSyncStep2;
@@ -76,6 +88,21 @@ export function encodeAwarenessMessage(update: Uint8Array): Uint8Array {
 	const e = encoding.createEncoder();
 	encoding.writeVarUint(e, messageAwareness);
 	encoding.writeVarUint8Array(e, update);
+	return encoding.toUint8Array(e);
+}
+
+/**
+ * `varUint 100`, `varUint kind` ({@link storedFull} or {@link storedIncrement}), then
+ * `varUint8Array` holding a Yjs-encoded state vector (`Y.encodeStateVector`).
+ */
+export function encodeStoredMessage(
+	kind: typeof storedFull | typeof storedIncrement,
+	stateVector: Uint8Array
+): Uint8Array {
+	const e = encoding.createEncoder();
+	encoding.writeVarUint(e, messageStored);
+	encoding.writeVarUint(e, kind);
+	encoding.writeVarUint8Array(e, stateVector);
 	return encoding.toUint8Array(e);
 }
 
