@@ -2,12 +2,15 @@
  * Connecting documents to the relay: one {@link RelaySession} per device and relay, one
  * y-websocket provider per open document. The session holds the short-lived token (refreshed
  * before it expires, and again when the relay answers 4401), tells retryable refusals from
- * final ones (docs/PROTOCOL.md, close codes), and reports one status for the UI. Runs in the
+ * final ones (docs/PROTOCOL.md, close codes), and reports one status for the UI. Every
+ * connection asks for delivery acknowledgements (`ack=1`); each link passes them on
+ * ({@link RelayLink.onStored}, followed by a DeliveryTracker in delivery.ts). Runs in the
  * browser and in Node (pass `WebSocketPolyfill: ws`).
  */
 import type * as Y from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
 import { WebsocketProvider } from 'y-websocket';
+import { MESSAGE_STORED, readStoredMessage, type StoredAck, type StoredSource } from './delivery';
 import type { DeviceKeyPair } from './identity';
 import { getSessionToken, RelayAuthError, type SessionToken } from './relay-auth';
 
@@ -46,11 +49,19 @@ export interface RelaySessionOptions {
 	onRefused?: (docName: string, code: number, reason: string) => void;
 }
 
+/** Asks the relay for its stored state vector (docs/PROTOCOL.md, "Delivery acknowledgements"). */
+const ACK_PARAMS = { ack: '1' } as const;
+
 /** One open document's link to the relay. */
-export interface RelayLink {
+export interface RelayLink extends StoredSource {
 	readonly provider: WebsocketProvider;
 	/** Resolves when the first sync with the relay completed. */
 	readonly whenSynced: Promise<void>;
+	/**
+	 * Calls `listener` with each stored message from the relay; a new listener first gets what
+	 * this link heard so far (as one message). Returns the unsubscribe function.
+	 */
+	onStored(listener: (ack: StoredAck) => void): () => void;
 	destroy(): void;
 }
 
@@ -129,7 +140,7 @@ export class RelaySession {
 		const wsUrl = this.#options.url.replace(/^http/, 'ws') + '/sync';
 		const provider = new WebsocketProvider(wsUrl, docName, doc, {
 			connect: false,
-			params: {},
+			params: { ...ACK_PARAMS },
 			...(awareness ? { awareness } : {}),
 			...(this.#options.WebSocketPolyfill
 				? { WebSocketPolyfill: this.#options.WebSocketPolyfill as typeof WebSocket }
@@ -141,6 +152,17 @@ export class RelaySession {
 		});
 		const link = { provider, refused: false };
 		this.#links.set(docName, link);
+		// Kith's extension message: the relay's stored state vector, kept and passed on.
+		const storedListeners = new Set<(ack: StoredAck) => void>();
+		let heard: { full: boolean; vector: Map<number, number> } | null = null;
+		provider.messageHandlers[MESSAGE_STORED] = (_encoder, decoder) => {
+			const ack = readStoredMessage(decoder);
+			if (ack.full || !heard) heard = { full: ack.full, vector: new Map(ack.vector) };
+			else
+				for (const [client, clock] of ack.vector)
+					if (clock > (heard.vector.get(client) ?? 0)) heard.vector.set(client, clock);
+			for (const l of storedListeners) l(ack);
+		};
 		provider.on('status', () => this.#update());
 		provider.on('closed', ({ code, reason }) => {
 			if (code === TOKEN_CLOSE) {
@@ -162,7 +184,13 @@ export class RelaySession {
 		return {
 			provider,
 			whenSynced,
+			onStored: (listener) => {
+				storedListeners.add(listener);
+				if (heard) listener({ full: heard.full, vector: new Map(heard.vector) });
+				return () => storedListeners.delete(listener);
+			},
 			destroy: () => {
+				storedListeners.clear();
 				this.#links.delete(docName);
 				provider.destroy();
 				this.#update();
@@ -175,7 +203,7 @@ export class RelaySession {
 		this.token().then(
 			(token) => {
 				if (this.#links.get(docName)?.provider !== provider) return;
-				provider.params = { token };
+				provider.params = { token, ...ACK_PARAMS };
 				provider.connect();
 			},
 			(error: unknown) => {
