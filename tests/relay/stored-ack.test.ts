@@ -243,6 +243,11 @@ describe('RelaySession with a DeliveryTracker', () => {
 		await link.whenSynced;
 		const first = postMessage(doc, { content: 'online', created_by: a.userId });
 		await until(() => tracker.isStored(first.id), 5000, 'the first message stored');
+		// A tracker attached later hears what the link heard so far.
+		const late = new DeliveryTracker(doc);
+		late.attach(link);
+		expect(late.isStored(first.id)).toBe(true);
+		late.destroy();
 
 		network.dispatchEvent(new Event('offline'));
 		const offline = postMessage(doc, { content: 'written offline', created_by: a.userId });

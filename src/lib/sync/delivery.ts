@@ -138,8 +138,9 @@ interface Ref {
 }
 
 /**
- * Which message records (in `messages` and `replies`) of one conversation document the relay
- * has durably stored.
+ * Which message records (in `messages` and `replies`) of one conversation document (`conv:<id>`)
+ * the relay has durably stored. Until {@link DeliveryTracker.whenLoaded} resolves it may call
+ * stored records pending (never the reverse): show delivery marks once it has loaded.
  *
  * @example
  * const tracker = new DeliveryTracker(doc, { persist: { store, docName: 'conv:42' } });
