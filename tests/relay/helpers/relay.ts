@@ -12,7 +12,9 @@ import { WebsocketProvider } from 'y-websocket';
 import { generateKeyPair, type DeviceKeyPair } from '../../../src/lib/sync/identity';
 import { getSessionToken } from '../../../src/lib/sync/relay-auth';
 
-const TSX = './node_modules/.bin/tsx';
+// `node --import tsx`, not the tsx binary: tsx runs the script in a child process, so killing
+// the binary (kill -9 in the durability tests) would leave the real relay running, orphaned.
+const NODE_TSX = [process.execPath, '--import', 'tsx'] as const;
 
 export interface Relay {
 	port: number;
@@ -35,7 +37,7 @@ export async function startRelay(
 	options: { dataDir?: string; env?: Record<string, string> } = {}
 ): Promise<Relay> {
 	const dataDir = options.dataDir ?? tempDataDir();
-	const proc = spawn(TSX, ['sync-server/main.ts'], {
+	const proc = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), 'sync-server/main.ts'], {
 		env: {
 			...process.env,
 			PORT: '0',
@@ -115,7 +117,7 @@ export function removeDir(dir: string): void {
 /** A token from the operator CLI (`npm run token`), its last line of output. */
 export function cliToken(dataDir: string, userId: string, ttl?: number): string {
 	const args = ['sync-server/cli.ts', 'token', userId, ...(ttl ? ['--ttl', String(ttl)] : [])];
-	const res = spawnSync(TSX, args, {
+	const res = spawnSync(NODE_TSX[0], [...NODE_TSX.slice(1), ...args], {
 		env: { ...process.env, DATA_DIR: dataDir },
 		encoding: 'utf8'
 	});
