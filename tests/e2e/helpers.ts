@@ -24,3 +24,39 @@ export async function post(page: Page, text: string): Promise<void> {
 	await box.press('Enter');
 	await expect(message(page, text.split('\n')[0]!)).toHaveCount(1);
 }
+
+/**
+ * Appends a Yjs update to a document's IndexedDB store, as another tab or the relay would
+ * have written it (same layout as y-indexeddb: an `updates` store of update records). Waits
+ * until the app has created the store.
+ */
+export async function storeUpdate(page: Page, name: string, update: Uint8Array): Promise<void> {
+	await page.evaluate(
+		async ({ name, bytes }) => {
+			for (let attempt = 0; ; attempt++) {
+				const db = await new Promise<IDBDatabase>((resolve, reject) => {
+					const req = indexedDB.open(name);
+					req.onsuccess = () => resolve(req.result);
+					req.onerror = () => reject(req.error);
+				});
+				try {
+					if (!db.objectStoreNames.contains('updates')) {
+						if (attempt > 100) throw new Error(`${name} has no updates store`);
+						continue;
+					}
+					await new Promise<void>((resolve, reject) => {
+						const tx = db.transaction('updates', 'readwrite');
+						tx.objectStore('updates').add(new Uint8Array(bytes));
+						tx.oncomplete = () => resolve();
+						tx.onerror = () => reject(tx.error);
+					});
+					return;
+				} finally {
+					db.close();
+					await new Promise((r) => setTimeout(r, 50));
+				}
+			}
+		},
+		{ name, bytes: Array.from(update) }
+	);
+}
