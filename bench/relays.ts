@@ -1,0 +1,158 @@
+/**
+ * Starts each relay under test as its own process on a free loopback port, and stops it.
+ * Kith runs as `node --import tsx sync-server/main.ts` (what `tsx sync-server/main.ts` runs,
+ * minus tsx's wrapper process, so that the pid measured is the relay's own).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Target } from './load/client.ts';
+
+export type RelayKind = 'kith' | 'kith-normal' | 'ywss' | 'hocuspocus' | 'forwarder' | 'echo';
+
+export const RELAY_LABELS: Record<RelayKind, string> = {
+	kith: 'Kith',
+	'kith-normal': 'Kith, SQLITE_SYNCHRONOUS=NORMAL',
+	ywss: '@y/websocket-server 0.1.1',
+	hocuspocus: '@hocuspocus/server 3.4 + SQLite',
+	forwarder: 'do-nothing forwarder',
+	echo: 'raw ws echo'
+};
+
+export interface Relay {
+	kind: RelayKind;
+	target: Target;
+	/** http://127.0.0.1:<port> */
+	http: string;
+	pid: number;
+	dataDir: string | null;
+	proc: ChildProcess;
+	logs: string[];
+	stop(): Promise<void>;
+}
+
+/**
+ * Kith's limits that a load test would trip (README, "Running the relay"): raised for the
+ * bench, and said so in docs/BENCHMARKS.md. Durability stays the default (SQLITE_SYNCHRONOUS=FULL).
+ */
+export const KITH_BENCH_ENV: Record<string, string> = {
+	CONN_UPDATE_RATE: '1000000',
+	CONN_UPDATE_BURST: '1000000',
+	USER_UPDATE_RATE: '1000000',
+	USER_UPDATE_BURST: '1000000',
+	MAX_CONNS_PER_ADDRESS: '100000',
+	MAX_FRAME_BYTES: String(256 * 1024 * 1024),
+	MAX_DOC_BYTES: String(512 * 1024 * 1024),
+	MAX_BUFFERED_BYTES: String(256 * 1024 * 1024)
+};
+
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const s = createServer();
+		s.once('error', reject);
+		s.listen(0, '127.0.0.1', () => {
+			const addr = s.address();
+			const port = typeof addr === 'object' && addr ? addr.port : 0;
+			s.close(() => resolve(port));
+		});
+	});
+}
+
+export interface StartOptions {
+	/** Reuse a Kith DATA_DIR (restart); a fresh temp dir otherwise. */
+	dataDir?: string;
+	env?: Record<string, string>;
+	/** Keep the DATA_DIR when stopped (the caller removes it). */
+	keepData?: boolean;
+}
+
+export async function startRelay(kind: RelayKind, options: StartOptions = {}): Promise<Relay> {
+	const node = process.execPath;
+	let dataDir: string | null = null;
+	let args: string[];
+	let env: Record<string, string | undefined> = { ...process.env };
+	let ready: RegExp;
+	if (kind === 'kith' || kind === 'kith-normal') {
+		dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kith-bench-'));
+		args = ['--import', 'tsx', 'sync-server/main.ts'];
+		env = {
+			...env,
+			PORT: '0',
+			HOST: '127.0.0.1',
+			DATA_DIR: dataDir,
+			SERVE_APP: '0',
+			LOG_LEVEL: 'warn',
+			...KITH_BENCH_ENV,
+			// FULL (fsync on every commit: survives power loss) is the default and what `kith` runs.
+			...(kind === 'kith-normal' ? { SQLITE_SYNCHRONOUS: 'NORMAL' } : {})
+		};
+		ready = /Kith relay ready: open http:\/\/[^\s]+:(\d+)/;
+	} else if (kind === 'ywss') {
+		// Its own server (src/server.js; the package ships no bin), which needs a port up front.
+		const port = await freePort();
+		args = ['node_modules/@y/websocket-server/src/server.js'];
+		env = { ...env, HOST: '127.0.0.1', PORT: String(port) };
+		ready = /running at '[^']+' on port (\d+)/;
+	} else {
+		if (kind === 'hocuspocus') {
+			dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hocus-bench-'));
+			env = { ...env, HOCUS_DB: join(dataDir, 'hocuspocus.sqlite') };
+		}
+		args = ['--import', 'tsx', `bench/peers/${kind}.ts`];
+		env = { ...env, PORT: '0' };
+		ready = /listening (\d+)/;
+	}
+	env = { ...env, ...options.env };
+	const proc = spawn(node, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+	const logs: string[] = [];
+	const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+	const port = await new Promise<number>((resolve, reject) => {
+		const timer = setTimeout(
+			() => reject(new Error(`${kind} did not start:\n${logs.join('')}`)),
+			30_000
+		);
+		const onData = (chunk: Buffer): void => {
+			const text = chunk.toString();
+			logs.push(text);
+			if (logs.length > 200) logs.shift();
+			const m = ready.exec(text);
+			if (m) {
+				clearTimeout(timer);
+				resolve(Number(m[1]));
+			}
+		};
+		proc.stdout!.on('data', onData);
+		proc.stderr!.on('data', onData);
+		void exited.then(() => {
+			clearTimeout(timer);
+			reject(new Error(`${kind} exited before listening:\n${logs.join('')}`));
+		});
+	});
+	const proto = kind.startsWith('kith')
+		? 'kith'
+		: kind === 'hocuspocus'
+			? 'hocus'
+			: kind === 'echo'
+				? 'raw'
+				: 'y';
+	return {
+		kind,
+		target: { proto, base: `ws://127.0.0.1:${port}` },
+		http: `http://127.0.0.1:${port}`,
+		pid: proc.pid!,
+		dataDir,
+		proc,
+		logs,
+		async stop() {
+			if (proc.exitCode === null && proc.signalCode === null) {
+				proc.kill('SIGTERM');
+				const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+				await exited;
+				clearTimeout(timer);
+			}
+			if (dataDir && !options.keepData) rmSync(dataDir, { recursive: true, force: true });
+		}
+	};
+}

@@ -1,0 +1,348 @@
+/**
+ * Turns a bench run's results into the tables of docs/BENCHMARKS.md: for each figure the
+ * median over the runs and its spread (min–max), per relay, and Kith's ratio to the best peer
+ * and to the do-nothing forwarder, all from the same run. Only the text between the
+ * `<!-- bench:… -->` markers is rewritten; the reading around it is written by people.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { RELAY_LABELS, type RelayKind } from './relays.ts';
+
+export interface Measurement {
+	scenario: string;
+	/** e.g. "200 clients" */
+	variant: string;
+	relay: RelayKind;
+	run: number;
+	result: Record<string, unknown>;
+}
+
+export interface Machine {
+	cores: number;
+	cpuModel: string;
+	memoryGB: number;
+	node: string;
+	chromium: string;
+	os: string;
+}
+
+export interface BenchRun {
+	startedAt: string;
+	quick: boolean;
+	runs: number;
+	loadavgAtStart: number[];
+	machine: Machine;
+	env: Record<string, string>;
+	measurements: Measurement[];
+	seconds: number;
+}
+
+interface Metric {
+	scenario: string;
+	label: string;
+	unit: string;
+	better: 'lower' | 'higher';
+	get: (r: Record<string, unknown>) => number | undefined;
+}
+
+const num = (v: unknown): number | undefined =>
+	typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+const path =
+	(...keys: string[]) =>
+	(r: Record<string, unknown>): number | undefined => {
+		let v: unknown = r;
+		for (const k of keys) v = (v as Record<string, unknown> | null)?.[k];
+		return num(v);
+	};
+
+export const METRICS: Metric[] = [
+	{ scenario: 'fanout', label: 'p50', unit: 'ms', better: 'lower', get: path('latencyMs', 'p50') },
+	{ scenario: 'fanout', label: 'p99', unit: 'ms', better: 'lower', get: path('latencyMs', 'p99') },
+	{ scenario: 'fanout', label: 'max', unit: 'ms', better: 'lower', get: path('latencyMs', 'max') },
+	{ scenario: 'fanout', label: 'lost', unit: 'updates', better: 'lower', get: path('lost') },
+	{ scenario: 'fanout', label: 'relay CPU', unit: 's', better: 'lower', get: path('cpuSeconds') },
+	{
+		scenario: 'fanout',
+		label: 'storage commit p50',
+		unit: 'ms',
+		better: 'lower',
+		get: path('storageWrites', 'p50Ms')
+	},
+	{
+		scenario: 'fanout',
+		label: 'storage commit p99',
+		unit: 'ms',
+		better: 'lower',
+		get: path('storageWrites', 'p99Ms')
+	},
+	{
+		scenario: 'throughput',
+		label: 'updates/s delivered',
+		unit: '/s',
+		better: 'higher',
+		get: path('updatesPerSecond')
+	},
+	{
+		scenario: 'throughput',
+		label: 'relay CPU',
+		unit: '%',
+		better: 'lower',
+		get: path('cpuPercent')
+	},
+	{
+		scenario: 'throughput',
+		label: 'relay RSS peak',
+		unit: 'MB',
+		better: 'lower',
+		get: path('rssMB')
+	},
+	{ scenario: 'throughput', label: 'lost', unit: 'updates', better: 'lower', get: path('lost') },
+	{
+		scenario: 'throughput',
+		label: 'storage commit p50',
+		unit: 'ms',
+		better: 'lower',
+		get: path('storageWrites', 'p50Ms')
+	},
+	{
+		scenario: 'throughput',
+		label: 'storage commit p99',
+		unit: 'ms',
+		better: 'lower',
+		get: path('storageWrites', 'p99Ms')
+	},
+	{
+		scenario: 'throughput',
+		label: 'updates per commit',
+		unit: '',
+		better: 'higher',
+		get: (r) => {
+			const b = path('storageWrites', 'batches')(r);
+			const d = num(r.delivered);
+			return b && d ? Math.round(d / b) : undefined;
+		}
+	},
+	{
+		scenario: 'coldJoin',
+		label: 'new device: time to synced',
+		unit: 'ms',
+		better: 'lower',
+		get: path('joinMs')
+	},
+	{
+		scenario: 'coldJoin',
+		label: 'new device: bytes received',
+		unit: 'MB',
+		better: 'lower',
+		get: (r) => {
+			const b = num(r.joinBytes);
+			return b === undefined ? undefined : Math.round(b / 1e4) / 100;
+		}
+	},
+	{
+		scenario: 'coldJoin',
+		label: 'up-to-date reconnect: bytes',
+		unit: 'B',
+		better: 'lower',
+		get: path('reconnectBytes')
+	},
+	{
+		scenario: 'coldJoin',
+		label: 'relay RSS holding the channel',
+		unit: 'MB',
+		better: 'lower',
+		get: path('rssMB')
+	},
+	{
+		scenario: 'coldJoin',
+		label: 'relay RSS peak',
+		unit: 'MB',
+		better: 'lower',
+		get: path('peakMB')
+	},
+	{
+		scenario: 'coldJoin',
+		label: 'seed upload (setup)',
+		unit: 'ms',
+		better: 'lower',
+		get: path('uploadMs')
+	},
+	{
+		scenario: 'manyDocs',
+		label: 'open and sync all',
+		unit: 'ms',
+		better: 'lower',
+		get: path('openMs')
+	},
+	{ scenario: 'manyDocs', label: 'RSS idle', unit: 'MB', better: 'lower', get: path('idleRssMB') },
+	{
+		scenario: 'manyDocs',
+		label: 'RSS all open',
+		unit: 'MB',
+		better: 'lower',
+		get: path('openRssMB')
+	},
+	{
+		scenario: 'manyDocs',
+		label: 'RSS after all closed',
+		unit: 'MB',
+		better: 'lower',
+		get: path('closedRssMB')
+	},
+	{
+		scenario: 'manyDocs',
+		label: 'RSS after closed − idle',
+		unit: 'MB',
+		better: 'lower',
+		get: (r) => {
+			const a = num(r.closedRssMB);
+			const b = num(r.idleRssMB);
+			return a !== undefined && b !== undefined ? Math.round((a - b) * 10) / 10 : undefined;
+		}
+	},
+	{ scenario: 'manyDocs', label: 'failed', unit: '', better: 'lower', get: path('failed') },
+	{
+		scenario: 'durability',
+		label: 'first join after restart',
+		unit: 'ms',
+		better: 'lower',
+		get: path('firstJoinMs')
+	},
+	{
+		scenario: 'durability',
+		label: 'second join (in memory)',
+		unit: 'ms',
+		better: 'lower',
+		get: path('warmJoinMs')
+	},
+	{
+		scenario: 'durability',
+		label: 'load from storage (difference)',
+		unit: 'ms',
+		better: 'lower',
+		get: path('loadMs')
+	},
+	{ scenario: 'durability', label: 'relay RSS', unit: 'MB', better: 'lower', get: path('rssMB') }
+];
+
+const PEERS: RelayKind[] = ['ywss', 'hocuspocus'];
+const COLUMNS: RelayKind[] = ['kith', 'kith-normal', 'ywss', 'hocuspocus', 'forwarder', 'echo'];
+
+function median(xs: number[]): number {
+	const s = [...xs].sort((a, b) => a - b);
+	const m = Math.floor(s.length / 2);
+	return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function fmt(x: number): string {
+	if (!Number.isFinite(x)) return '–';
+	const a = Math.abs(x);
+	if (a >= 1000) return Math.round(x).toLocaleString('en-US');
+	if (a >= 100) return x.toFixed(0);
+	if (a >= 10) return x.toFixed(1);
+	return x.toFixed(2).replace(/\.?0+$/, '') || '0';
+}
+
+export interface Cell {
+	median: number;
+	min: number;
+	max: number;
+	n: number;
+}
+
+export function aggregate(ms: Measurement[], scenario: string, variant: string, m: Metric) {
+	const cells = new Map<RelayKind, Cell>();
+	for (const relay of COLUMNS) {
+		const values = ms
+			.filter((x) => x.scenario === scenario && x.variant === variant && x.relay === relay)
+			.map((x) => m.get(x.result))
+			.filter((v): v is number => v !== undefined);
+		if (values.length)
+			cells.set(relay, {
+				median: median(values),
+				min: Math.min(...values),
+				max: Math.max(...values),
+				n: values.length
+			});
+	}
+	return cells;
+}
+
+function cellText(c: Cell | undefined): string {
+	if (!c) return '';
+	return c.n > 1 && c.min !== c.max
+		? `${fmt(c.median)} (${fmt(c.min)}–${fmt(c.max)})`
+		: fmt(c.median);
+}
+
+function ratio(kith: Cell | undefined, other: Cell | undefined): string {
+	if (!kith || !other || other.median === 0) return '';
+	return `${(kith.median / other.median).toFixed(2)}×`;
+}
+
+export function tables(run: BenchRun): Record<string, string> {
+	const out: Record<string, string> = {};
+	const scenarios = [...new Set(run.measurements.map((m) => m.scenario))];
+	for (const scenario of scenarios) {
+		const ms = run.measurements.filter((m) => m.scenario === scenario);
+		const variants = [...new Set(ms.map((m) => m.variant))];
+		const relays = COLUMNS.filter((r) => ms.some((m) => m.relay === r));
+		const head = [
+			'| figure | ' +
+				relays.map((r) => RELAY_LABELS[r]).join(' | ') +
+				' | Kith ÷ best peer | Kith ÷ forwarder |',
+			'|---|' + relays.map(() => '---:|').join('') + '---:|---:|'
+		];
+		const rows: string[] = [];
+		for (const variant of variants) {
+			for (const m of METRICS.filter((x) => x.scenario === scenario)) {
+				const cells = aggregate(ms, scenario, variant, m);
+				if (cells.size === 0) continue;
+				const peers = PEERS.map((p) => cells.get(p)).filter((c): c is Cell => !!c);
+				const best = peers.length
+					? peers.reduce((a, b) =>
+							(m.better === 'lower' ? b.median < a.median : b.median > a.median) ? b : a
+						)
+					: undefined;
+				const unit = m.unit ? ` (${m.unit})` : '';
+				rows.push(
+					`| ${variant}: ${m.label}${unit} | ` +
+						relays.map((r) => cellText(cells.get(r))).join(' | ') +
+						` | ${ratio(cells.get('kith'), best)} | ${ratio(cells.get('kith'), cells.get('forwarder'))} |`
+				);
+			}
+		}
+		out[scenario] = [...head, ...rows].join('\n');
+	}
+	const m = run.machine;
+	out.machine = [
+		`Run ${run.startedAt}${run.quick ? ' (`--quick`)' : ''}: ${run.runs} run(s) per figure, ${Math.round(run.seconds)} s.`,
+		`Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGB} GB, ${m.os}, Node ${m.node}, ${m.chromium}.`,
+		`Load average at start: ${run.loadavgAtStart.map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine). ` +
+			`Per measurement (1 min): ${fmt(Math.min(...loads(run)))}–${fmt(Math.max(...loads(run)))}.`,
+		'Cells: median (min–max) over the runs. Ratios: Kith’s median over the best peer’s (the better of',
+		'@y/websocket-server and Hocuspocus) and over the forwarder’s, from the same run.'
+	].join('\n');
+	return out;
+}
+
+function loads(run: BenchRun): number[] {
+	const l = run.measurements
+		.map((m) => num(m.result.loadavg))
+		.filter((x): x is number => x !== undefined);
+	return l.length ? l : [NaN];
+}
+
+/** Replaces the text between `<!-- bench:<key> -->` and `<!-- /bench:<key> -->` for each table. */
+export function rewriteDoc(file: string, parts: Record<string, string>): void {
+	let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+	for (const [key, body] of Object.entries(parts)) {
+		const open = `<!-- bench:${key} -->`;
+		const close = `<!-- /bench:${key} -->`;
+		const block = `${open}\n\n${body}\n\n${close}`;
+		const a = text.indexOf(open);
+		const b = text.indexOf(close);
+		if (a >= 0 && b > a) text = text.slice(0, a) + block + text.slice(b + close.length);
+		else text += `\n## ${key}\n\n${block}\n`;
+	}
+	writeFileSync(file, text);
+}

@@ -1,0 +1,230 @@
+/**
+ * `npm run bench` — every relay scenario of issue 8 against the peers, in one run:
+ *
+ *   npm run bench                  the full run (3 runs of each figure, ~20 min on 2 cores)
+ *   npm run bench -- --quick       a small version (1 run, fewer clients and messages, < 2 min)
+ *   npm run bench -- --runs 5 --only fanout,coldJoin --relays kith,ywss
+ *
+ * Writes bench/results/<timestamp>.json and rewrites the tables in docs/BENCHMARKS.md.
+ * Client (Chromium) scenarios: not yet; they will be a `client` group next to `relay` below.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem, type } from 'node:os';
+import {
+	coldJoinScenario,
+	createCtx,
+	durabilityScenario,
+	fanoutScenario,
+	manyDocsScenario,
+	throughputScenario,
+	type Ctx
+} from './harness.ts';
+import { KITH_BENCH_ENV, RELAY_LABELS, type RelayKind } from './relays.ts';
+import { rewriteDoc, tables, type BenchRun, type Measurement } from './report.ts';
+
+function arg(name: string): string | undefined {
+	const i = process.argv.indexOf(`--${name}`);
+	if (i >= 0) return process.argv[i + 1];
+	return process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+}
+const quick = process.argv.includes('--quick');
+const runs = Number(arg('runs') ?? (quick ? 1 : 3));
+const only = arg('only')?.split(',');
+const relayFilter = arg('relays')?.split(',') as RelayKind[] | undefined;
+const noDoc = process.argv.includes('--no-doc');
+
+const PLAN = quick
+	? {
+			fanout: { clients: [2, 50], intervalMs: 20, count: 150 },
+			throughput: { writers: 20, perWriter: 100, window: 8 },
+			coldJoin: { messages: 10_000, devices: 16 },
+			manyDocs: { docs: 200, idleMs: 1000, concurrency: 50 },
+			durability: { messages: 10_000, devices: 16 }
+		}
+	: {
+			fanout: { clients: [2, 50, 200], intervalMs: 20, count: 500 },
+			throughput: { writers: 20, perWriter: 1500, window: 8 },
+			coldJoin: { messages: 100_000, devices: 16 },
+			manyDocs: { docs: 1000, idleMs: 1000, concurrency: 100 },
+			durability: { messages: 100_000, devices: 16 }
+		};
+
+const ALL: RelayKind[] = ['kith', 'kith-normal', 'ywss', 'hocuspocus', 'forwarder', 'echo'];
+const relaysFor = (list: RelayKind[]): RelayKind[] =>
+	list.filter((r) => !relayFilter || relayFilter.includes(r));
+
+interface Scenario {
+	name: string;
+	variants: Array<{
+		label: string;
+		relays: RelayKind[];
+		measure: (ctx: Ctx, relay: RelayKind) => Promise<Record<string, unknown>>;
+		show: (r: Record<string, unknown>) => string;
+	}>;
+}
+
+const lat = (r: Record<string, unknown>): string => {
+	const l = r.latencyMs as { p50: number; p99: number; max: number };
+	return `p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms, lost ${String(r.lost)}`;
+};
+
+const relayScenarios: Scenario[] = [
+	{
+		name: 'fanout',
+		variants: PLAN.fanout.clients.map((clients, i) => ({
+			label: `${clients} clients`,
+			// The echo has no fan-out: its paced round trip once, beside the smallest channel.
+			relays: relaysFor(i === 0 ? ALL : ALL.filter((r) => r !== 'echo')),
+			measure: (ctx, relay) =>
+				fanoutScenario(ctx, relay, {
+					clients,
+					intervalMs: PLAN.fanout.intervalMs,
+					count: PLAN.fanout.count
+				}) as unknown as Promise<Record<string, unknown>>,
+			show: lat
+		}))
+	},
+	{
+		name: 'throughput',
+		variants: [
+			{
+				label: `${PLAN.throughput.writers} writers`,
+				relays: relaysFor(ALL),
+				measure: (ctx, relay) =>
+					throughputScenario(ctx, relay, PLAN.throughput) as unknown as Promise<
+						Record<string, unknown>
+					>,
+				show: (r) =>
+					`${String(r.updatesPerSecond)} updates/s, CPU ${String(r.cpuPercent)}%, RSS ${String(r.rssMB)} MB, lost ${String(r.lost)}`
+			}
+		]
+	},
+	{
+		name: 'coldJoin',
+		variants: [
+			{
+				label: `${PLAN.coldJoin.messages.toLocaleString('en-US')} messages`,
+				relays: relaysFor(['kith', 'ywss', 'hocuspocus']),
+				measure: (ctx, relay) =>
+					coldJoinScenario(ctx, relay, PLAN.coldJoin) as unknown as Promise<
+						Record<string, unknown>
+					>,
+				show: (r) =>
+					`join ${String(r.joinMs)} ms / ${String(r.joinBytes)} B, reconnect ${String(r.reconnectBytes)} B, RSS ${String(r.rssMB)} MB`
+			}
+		]
+	},
+	{
+		name: 'manyDocs',
+		variants: [
+			{
+				label: `${PLAN.manyDocs.docs} conversations`,
+				relays: relaysFor(['kith', 'ywss', 'hocuspocus']),
+				measure: (ctx, relay) =>
+					manyDocsScenario(ctx, relay, PLAN.manyDocs) as unknown as Promise<
+						Record<string, unknown>
+					>,
+				show: (r) =>
+					`${String(r.openMs)} ms, RSS ${String(r.idleRssMB)} → ${String(r.openRssMB)} → ${String(r.closedRssMB)} MB, failed ${String(r.failed)}`
+			}
+		]
+	},
+	{
+		name: 'durability',
+		variants: (['log', 'snapshot'] as const).map((mode) => ({
+			label: `${PLAN.durability.messages.toLocaleString('en-US')} messages, ${mode}`,
+			relays: relaysFor(['kith']),
+			measure: (ctx) =>
+				durabilityScenario(ctx, { ...PLAN.durability, mode }) as unknown as Promise<
+					Record<string, unknown>
+				>,
+			show: (r) =>
+				`first join ${String(r.firstJoinMs)} ms, warm ${String(r.warmJoinMs)} ms, load ≈ ${String(r.loadMs)} ms`
+		}))
+	}
+];
+
+// Client scenarios (Chromium, Playwright, the built app) go here as a second list.
+const clientScenarios: Scenario[] = [];
+
+function machine(): BenchRun['machine'] {
+	let chromium = 'Chromium: not found';
+	try {
+		chromium = execFileSync('chromium', ['--version'], { encoding: 'utf8', timeout: 10_000 })
+			.split('\n')
+			.find((l) => l.includes('Chromium'))!
+			.trim();
+	} catch {
+		// no Chromium on this machine
+	}
+	return {
+		cores: cpus().length,
+		cpuModel: cpus()[0]?.model ?? 'unknown',
+		memoryGB: Math.round(totalmem() / 1e9),
+		node: process.version,
+		chromium,
+		os: type()
+	};
+}
+
+async function main(): Promise<void> {
+	const started = Date.now();
+	const run: BenchRun = {
+		startedAt: new Date().toISOString(),
+		quick,
+		runs,
+		loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+		machine: machine(),
+		env: KITH_BENCH_ENV,
+		measurements: [],
+		seconds: 0
+	};
+	console.log(
+		`bench: ${quick ? 'quick, ' : ''}${runs} run(s); ${run.machine.cores} cores, Node ${run.machine.node}; load ${run.loadavgAtStart.join(' ')}`
+	);
+	const ctx = createCtx();
+	try {
+		for (const scenario of [...relayScenarios, ...clientScenarios]) {
+			if (only && !only.includes(scenario.name)) continue;
+			for (const variant of scenario.variants) {
+				for (let i = 1; i <= runs; i++) {
+					for (const relay of variant.relays) {
+						const t = Date.now();
+						const m: Measurement = {
+							scenario: scenario.name,
+							variant: variant.label,
+							relay,
+							run: i,
+							result: {}
+						};
+						try {
+							m.result = await variant.measure(ctx, relay);
+							console.log(
+								`[${scenario.name} ${variant.label}] run ${i}/${runs} ${RELAY_LABELS[relay]}: ${variant.show(m.result)} (load ${String(m.result.loadavg)}, ${((Date.now() - t) / 1000).toFixed(1)} s)`
+							);
+						} catch (err) {
+							m.result = { error: (err as Error).message.slice(0, 500) };
+							console.log(
+								`[${scenario.name} ${variant.label}] run ${i}/${runs} ${RELAY_LABELS[relay]}: FAILED ${(err as Error).message.split('\n')[0]}`
+							);
+						}
+						run.measurements.push(m);
+					}
+				}
+			}
+		}
+	} finally {
+		ctx.load.stop();
+	}
+	run.seconds = (Date.now() - started) / 1000;
+	mkdirSync('bench/results', { recursive: true });
+	const file = `bench/results/${run.startedAt.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`;
+	writeFileSync(file, JSON.stringify(run, null, '\t') + '\n');
+	if (!noDoc) rewriteDoc('docs/BENCHMARKS.md', tables(run));
+	console.log(
+		`bench: ${Math.round(run.seconds)} s; results in ${file}${noDoc ? '' : '; tables in docs/BENCHMARKS.md'}`
+	);
+}
+
+await main();
