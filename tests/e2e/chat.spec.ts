@@ -214,3 +214,18 @@ test('a refused action is explained in one alert', async ({ page }) => {
 	await expect(alert).toContainText('Creating the channel failed.');
 	await expect(alert).toContainText('Change it and try again.');
 });
+
+test('the connection status says when the device goes offline, and posting still works', async ({
+	page,
+	context
+}) => {
+	await onboard(page, 'Ada');
+	const status = page.getByRole('status', { name: 'Connection' });
+	await expect(status).toContainText('On this device');
+	await context.setOffline(true);
+	await expect(status).toContainText('Offline');
+	await post(page, 'written on the train');
+	await context.setOffline(false);
+	await expect(status).toContainText('On this device');
+	await expect(message(page, 'written on the train')).toHaveCount(1);
+});
