@@ -411,6 +411,8 @@ export interface ManyDocsParams {
 	/** Kith's DOC_IDLE_MS for the run (how soon a closed document leaves memory). */
 	idleMs: number;
 	concurrency: number;
+	/** How long after the idle time RSS is read again (3 s unless told). */
+	settleMs?: number;
 }
 
 export interface ManyDocsResult {
@@ -448,7 +450,7 @@ export async function manyDocsScenario(
 			await sleep(200);
 			const openRssMB = memory(relay.pid).rssMB;
 			await ctx.load.call('closeMany', {});
-			await sleep(p.idleMs + 3000);
+			await sleep(p.idleMs + (p.settleMs ?? 3000));
 			const closedRssMB = memory(relay.pid).rssMB;
 			let docsInMemory: number | null = null;
 			if (kind.startsWith('kith')) {
