@@ -130,6 +130,8 @@ export class Docs {
 		data: Uint8Array;
 		from: Conn | null;
 		removed: string[];
+		/** Yjs client ids this update claims for its user, stored in the same commit. */
+		claim: { clients: number[]; user: string } | null;
 	}> = [];
 	#flushScheduled = false;
 	#retryTimer: NodeJS.Timeout | null = null;
@@ -321,13 +323,15 @@ export class Docs {
 		// A first upload to an empty document may be a restore holding everyone's history: its
 		// client ids are claimed only when everything in it is the uploader's own (a new
 		// conversation); otherwise each is claimed by the next user who continues it.
+		let claim: { clients: number[]; user: string } | null = null;
 		if (newClients.length > 0 && (entry.existed || v.ownOnly)) {
 			for (const c of newClients) entry.clientOwners.set(c, conn.user);
-			this.storage.claimClients(entry.name, newClients, conn.user);
+			// Stored with the update, in its group commit (one fsync, not one more per claim).
+			claim = { clients: newClients, user: conn.user };
 		}
 		entry.bytes += data.byteLength;
 		entry.pending.push({ data, from: conn });
-		this.#queue.push({ entry, data, from: conn, removed: v.removed });
+		this.#queue.push({ entry, data, from: conn, removed: v.removed, claim });
 		this.metrics.updatesIn.inc();
 		this.#scheduleFlush();
 		return null;
@@ -362,7 +366,10 @@ export class Docs {
 		const end = this.metrics.writeSeconds.startTimer();
 		let ids: number[];
 		try {
-			ids = this.storage.append(batch.map((b) => ({ doc: b.entry.name, data: b.data })));
+			ids = this.storage.append(
+				batch.map((b) => ({ doc: b.entry.name, data: b.data })),
+				batch.flatMap((b) => (b.claim ? [{ doc: b.entry.name, ...b.claim }] : []))
+			);
 			end();
 		} catch (err) {
 			end();

@@ -40,6 +40,7 @@ export function isDiskFull(err: unknown): boolean {
 export class Storage {
 	readonly db: Database.Database;
 	readonly #insert: Database.Statement<[string, Uint8Array]>;
+	readonly #claim: Database.Statement<[string, number, string]>;
 	readonly #snapshot: Database.Statement<[string], { data: Uint8Array; last_update_id: number }>;
 	readonly #log: Database.Statement<[string, number], { id: number; data: Uint8Array }>;
 
@@ -87,6 +88,9 @@ export class Storage {
 			);
 		`);
 		this.#insert = this.db.prepare('INSERT INTO updates (doc, data) VALUES (?, ?)');
+		this.#claim = this.db.prepare(
+			'INSERT OR IGNORE INTO client_owners (doc, client_id, user_id) VALUES (?, ?, ?)'
+		);
 		this.#snapshot = this.db.prepare('SELECT data, last_update_id FROM snapshots WHERE doc = ?');
 		this.#log = this.db.prepare(
 			'SELECT id, data FROM updates WHERE doc = ? AND id > ? ORDER BY id'
@@ -108,13 +112,17 @@ export class Storage {
 	}
 
 	/**
-	 * Appends a batch of updates in one transaction; returns the row id of each. Throws (and
-	 * stores none of them) when the write fails.
+	 * Appends a batch of updates, and the Yjs client ids they claim, in one transaction; returns
+	 * the row id of each update. Throws (and stores none of them) when the write fails.
 	 */
-	append(batch: ReadonlyArray<{ doc: string; data: Uint8Array }>): number[] {
-		return this.db.transaction(() =>
-			batch.map(({ doc, data }) => Number(this.#insert.run(doc, data).lastInsertRowid))
-		)();
+	append(
+		batch: ReadonlyArray<{ doc: string; data: Uint8Array }>,
+		claims: ReadonlyArray<{ doc: string; clients: readonly number[]; user: string }> = []
+	): number[] {
+		return this.db.transaction(() => {
+			for (const c of claims) for (const id of c.clients) this.#claim.run(c.doc, id, c.user);
+			return batch.map(({ doc, data }) => Number(this.#insert.run(doc, data).lastInsertRowid));
+		})();
 	}
 
 	/**
