@@ -28,7 +28,7 @@ test('Enter sends a message and Shift+Enter adds a line', async ({ page }) => {
 	await expect(posted.locator('br')).toHaveCount(1);
 	await expect(box).toHaveValue('');
 
-	await page.getByRole('button', { name: 'Send' }).isVisible();
+	await expect(page.getByRole('button', { name: 'Send' })).toBeVisible();
 	await box.fill('sent with the button');
 	await page.getByRole('button', { name: 'Send' }).click();
 	await expect(message(page, 'sent with the button')).toHaveCount(1);
