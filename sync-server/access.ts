@@ -16,6 +16,8 @@ import {
 	conversationTypes,
 	describeChanges,
 	directMessageId,
+	GENERAL_CHANNEL_ID,
+	isDerivedConversationId,
 	parseReactionKey,
 	workspaceTypes,
 	type ChannelRecord,
@@ -114,6 +116,33 @@ function checkCreation(doc: Y.Doc, ctx: ConversationContext): Violation {
 	return null;
 }
 
+/**
+ * A conversation whose id is derived (a direct message, `#general`) can be created on two
+ * devices at once, offline; the relay then holds one creation when the other arrives. Accept
+ * the second when it is the same conversation: same id, kind and name, written by a member of
+ * it (for a DM, one of its two people). Yjs resolves the concurrent meta values the same way
+ * on every replica, so the result converges.
+ */
+function identicalRecreation(
+	doc: Y.Doc,
+	ctx: ConversationContext,
+	metaChanges: Map<string, KeyChange>
+): boolean {
+	const t = conversationTypes(doc);
+	const kind = t.meta.get(MetaKey.kind);
+	if (typeof kind !== 'string' || !isDerivedConversationId(ctx.convId, kind)) return false;
+	for (const [key, change] of metaChanges) {
+		if (change.action !== 'update') return false;
+		if (key === MetaKey.id || key === MetaKey.kind || key === MetaKey.name) {
+			if (change.oldValue !== t.meta.get(key)) return false;
+		}
+	}
+	if (t.meta.get(MetaKey.id) !== ctx.convId) return false;
+	const createdBy = t.meta.get(MetaKey.createdBy);
+	if (typeof createdBy !== 'string' || !t.members.has(createdBy)) return false;
+	return t.members.has(ctx.user);
+}
+
 function isRecord(v: unknown): v is MessageRecord {
 	return isObject(v) && typeof v.id === 'string' && typeof v.created_by === 'string';
 }
@@ -143,9 +172,10 @@ export function validateConversationWrite(
 		if (ctx.existed) return 'creates a conversation over an existing document';
 		return checkCreation(doc, ctx);
 	}
-	if (metaChanges.size > 0) return 'meta is written once, at creation';
-
 	const kind = conversationKind(doc);
+	const recreation = metaChanges.size > 0 && identicalRecreation(doc, ctx, metaChanges);
+	if (metaChanges.size > 0 && !recreation) return 'meta is written once, at creation';
+
 	const creator = t.meta.get(MetaKey.createdBy);
 	const changes = describeChanges(doc, tr);
 	const memberChanges = mapChanges(t.members as Y.Map<unknown>, tr);
@@ -155,7 +185,13 @@ export function validateConversationWrite(
 	};
 
 	for (const [key, change] of memberChanges) {
-		if (kind === 'dm') return 'the members of a direct message never change';
+		if (kind === 'dm') {
+			// A second, identical creation (both people started the DM offline) rewrites the same
+			// two members; anything else would change a direct message's people.
+			const same = change.action !== 'delete' && validDmMembers(ctx.convId, [...t.members.keys()]);
+			if (!same) return 'the members of a direct message never change';
+			continue;
+		}
 		if (change.action === 'delete') {
 			if (!wasMember(ctx.user)) return 'a non-member removes a member';
 			if (key !== ctx.user && creator !== ctx.user) return 'only the creator removes someone else';
@@ -272,9 +308,18 @@ export function validateWorkspaceWrite(
 	}
 	for (const [key, change] of mapChanges(channels as Y.Map<unknown>, tr)) {
 		const old = change.oldValue as Partial<ChannelRecord> | undefined;
-		if (old && old.created_by !== ctx.user) return "changes someone else's channel listing";
-		if (change.action === 'delete') continue;
 		const value = channels.get(key) as Partial<ChannelRecord> | undefined;
+		// #general is listed by whoever created it, and two people may create it offline at once:
+		// the second, identical listing is accepted (see identicalRecreation).
+		const relisting =
+			key === GENERAL_CHANNEL_ID &&
+			change.action === 'update' &&
+			isObject(value) &&
+			value.name === old?.name;
+		if (old && old.created_by !== ctx.user && !relisting) {
+			return "changes someone else's channel listing";
+		}
+		if (change.action === 'delete') continue;
 		if (!isObject(value) || value.id !== key || value.created_by !== ctx.user) {
 			return 'lists a channel under someone else';
 		}

@@ -102,6 +102,21 @@ export function directMessageId(a: string, b: string): string {
 	return hashId(`kith-dm\n${x}\n${y}`);
 }
 
+/**
+ * `#general`'s id: derived, so that every device (even two people starting offline) opens the
+ * one channel everyone joins, instead of each creating their own.
+ */
+export const GENERAL_CHANNEL_ID = hashId('kith-channel\ngeneral');
+
+/**
+ * True for conversations whose id is derived from what they are (a direct message, `#general`)
+ * rather than minted: two devices may create such a conversation concurrently, and the relay
+ * accepts the second, identical creation (docs/PROTOCOL.md).
+ */
+export function isDerivedConversationId(id: string, kind: string): boolean {
+	return kind === 'dm' || (kind === 'channel' && id === GENERAL_CHANNEL_ID);
+}
+
 /** The stable `user_status.id` of a person. */
 export function userStatusId(userId: string): string {
 	return hashId(`kith-user-status\n${userId}`);

@@ -6,7 +6,7 @@ import {
 	conversationDocName,
 	createConversation,
 	directMessageId,
-	hashId,
+	GENERAL_CHANNEL_ID,
 	listChannel,
 	readMeta,
 	checkConversationName,
@@ -23,7 +23,7 @@ import { WorkspaceDirectory } from './workspace.svelte';
  * `#general`'s id: the same on every device, so two people who start offline end up in one
  * channel rather than two.
  */
-export const GENERAL_ID = hashId('kith-channel\ngeneral');
+export const GENERAL_ID = GENERAL_CHANNEL_ID;
 
 export interface SessionOptions {
 	opener: DocOpener;
