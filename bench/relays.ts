@@ -76,7 +76,14 @@ export async function startRelay(kind: RelayKind, options: StartOptions = {}): P
 	let ready: RegExp;
 	if (kind === 'kith' || kind === 'kith-normal') {
 		dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kith-bench-'));
-		args = ['--import', 'tsx', 'sync-server/main.ts'];
+		// BENCH_CPU_PROF=<dir>: the relay writes a V8 CPU profile there when it stops.
+		const prof = process.env.BENCH_CPU_PROF;
+		args = [
+			...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
+			'--import',
+			'tsx',
+			'sync-server/main.ts'
+		];
 		env = {
 			...env,
 			PORT: '0',
