@@ -1,4 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
 
 // Debian's Chromium where it exists (these machines cannot download Playwright's browser);
@@ -6,6 +8,9 @@ import { defineConfig, devices } from '@playwright/test';
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 const executablePath = existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : undefined;
 const PORT = Number(process.env.E2E_PORT ?? 4173);
+// One relay data folder per run, so every run starts from an empty workspace.
+const DATA_DIR = (process.env.KITH_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'kith-e2e-')));
+// Workers inherit it: tests that act as the operator (a bot's token) use the same folder.
 
 export default defineConfig({
 	testDir: 'tests/e2e',
@@ -33,9 +38,19 @@ export default defineConfig({
 		}
 	},
 	webServer: {
-		// Binaries, not npx: killing npx would leave the real server running (TOOLCHAIN.md).
-		command: `./node_modules/.bin/vite build && ./node_modules/.bin/vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
-		url: `http://127.0.0.1:${PORT}`,
+		// The real relay serving the built app, as `npm start` does, on a fresh data folder.
+		// `node --import tsx`, not npx or the tsx binary: killing a wrapper would leave the real
+		// server running (TOOLCHAIN.md).
+		command: `./node_modules/.bin/vite build && node --import tsx sync-server/main.ts`,
+		env: {
+			PORT: String(PORT),
+			HOST: '127.0.0.1',
+			DATA_DIR: DATA_DIR,
+			LOG_LEVEL: 'warn',
+			// Browser tests measure behaviour, not fsync latency.
+			SQLITE_SYNCHRONOUS: 'NORMAL'
+		},
+		url: `http://127.0.0.1:${PORT}/healthz`,
 		reuseExistingServer: false,
 		timeout: 120_000,
 		stdout: 'ignore',

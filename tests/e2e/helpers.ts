@@ -1,19 +1,50 @@
 import { expect, type Locator, type Page } from '@playwright/test';
 
-/** Onboards a fresh browser context and waits for #general. */
-export async function onboard(page: Page, name: string): Promise<void> {
+/**
+ * Every test shares one relay (playwright.config.ts), so #general fills up across tests. A
+ * test works in a channel of its own unless it asks for #general; `messageLog` and `message`
+ * default to the channel the last `onboard` landed in.
+ */
+let current = 'general';
+
+/** A name no other test uses. */
+export function unique(base: string): string {
+	return `${base}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/** Creates a channel from the sidebar and waits until it is open. */
+export async function newChannel(page: Page, name: string): Promise<string> {
+	const nav = page.getByRole('navigation', { name: 'Conversations' });
+	await nav.getByRole('button', { name: 'New channel' }).click();
+	const dialog = page.getByRole('dialog', { name: 'New channel' });
+	await dialog.getByRole('textbox', { name: 'Channel name' }).fill(name);
+	await dialog.getByRole('button', { name: 'Create channel' }).click();
+	await expect(page.getByRole('log', { name })).toBeVisible();
+	return name;
+}
+
+/**
+ * Onboards a fresh browser context and waits for #general; then, unless `inGeneral`, opens a
+ * new channel of the test's own.
+ */
+export async function onboard(
+	page: Page,
+	name: string,
+	options: { inGeneral?: boolean } = {}
+): Promise<void> {
 	await page.goto('/');
 	await page.getByRole('textbox', { name: 'Display name' }).fill(name);
 	await page.getByRole('button', { name: 'Continue' }).click();
 	await expect(page.getByRole('log', { name: 'general' })).toBeVisible();
+	current = options.inGeneral ? 'general' : await newChannel(page, unique('test'));
 }
 
-export function messageLog(page: Page, name = 'general'): Locator {
+export function messageLog(page: Page, name = current): Locator {
 	return page.getByRole('log', { name });
 }
 
 /** The message article holding some text. */
-export function message(page: Page, text: string, log = 'general'): Locator {
+export function message(page: Page, text: string, log = current): Locator {
 	return messageLog(page, log).getByRole('article').filter({ hasText: text });
 }
 

@@ -1,99 +1,132 @@
-import { expect, test } from '@playwright/test';
-import * as Y from 'yjs';
-import {
-	ConversationKey,
-	IdGenerator,
-	WorkspaceKey,
-	conversationDocName,
-	hashId,
-	type MessageRecord,
-	type UserRecord
-} from '../../src/lib/model';
-import { messageLog, onboard, storeUpdate } from './helpers';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { message, messageLog, onboard, post, unique } from './helpers';
 
-const GENERAL_ID = hashId('kith-channel\ngeneral');
-const BO = 'boBBBBBBBBBBBBBBBBBBBB';
-
-/** Bo's profile, as it would arrive from the relay. */
-function boJoins(): Uint8Array {
-	const doc = new Y.Doc();
-	const at = new Date().toISOString();
-	doc.getMap<UserRecord>(WorkspaceKey.users).set(BO, {
-		id: BO,
-		display_name: 'Bo Tanaka',
-		color: '#be185d',
-		public_key: '',
-		created_at: at,
-		updated_at: at
-	});
-	return Y.encodeStateAsUpdate(doc);
+/** A second person: a browser context of their own (their own device key and storage). */
+async function person(browser: Browser, name: string): Promise<Page> {
+	const context = await browser.newContext();
+	const page = await context.newPage();
+	await onboard(page, name, { inGeneral: true });
+	return page;
 }
 
-/** Bo joins #general and writes two messages there. */
-function boWrites(): Uint8Array {
-	const doc = new Y.Doc();
-	const ids = new IdGenerator();
-	const at = new Date().toISOString();
-	doc.transact(() => {
-		doc.getMap(ConversationKey.members).set(BO, { created_at: at, added_by: BO });
-		doc.getArray<MessageRecord>(ConversationKey.messages).push(
-			['are you there?', 'ping'].map((content) => ({
-				id: ids.next(),
-				created_at: at,
-				content,
-				created_by: BO,
-				conversation_id: GENERAL_ID,
-				file_attachments: [],
-				parent_message_id: null,
-				audio_url: null
-			}))
-		);
-	});
-	return Y.encodeStateAsUpdate(doc);
+function people(page: Page, name: string) {
+	return page
+		.getByRole('navigation', { name: 'Conversations' })
+		.getByRole('listitem')
+		.filter({ hasText: name });
 }
 
-test('a person starts a direct message, adds someone to a channel, and sees unread counts', async ({
-	page
+test('two people talk in #general through the relay: messages, reactions, threads, edits, deletes, presence', async ({
+	browser
 }) => {
-	await onboard(page, 'Ada');
-	await storeUpdate(page, 'workspace', boJoins());
-	await page.reload();
-	const nav = page.getByRole('navigation', { name: 'Conversations' });
-	await expect(nav.getByRole('listitem').filter({ hasText: 'Bo Tanaka' })).toContainText('offline');
+	test.setTimeout(60_000);
+	const ada = unique('Ada');
+	const bo = unique('Bo');
+	const a = await person(browser, ada);
+	const b = await person(browser, bo);
 
-	await nav.getByRole('button', { name: 'New direct message' }).click();
-	await page
-		.getByRole('dialog', { name: 'New direct message' })
-		.getByRole('button', { name: /Bo Tanaka/ })
+	// Presence comes from the workspace's awareness, as text.
+	await expect(people(a, bo)).toContainText('online');
+	await expect(people(b, ada)).toContainText('online');
+
+	const hello = unique('hello from Ada');
+	await post(a, hello);
+	await expect(message(b, hello, 'general')).toContainText(ada);
+	const answer = unique('hi Ada, Bo here');
+	await post(b, answer);
+	await expect(message(a, answer, 'general')).toContainText(bo);
+
+	// Bo reacts to Ada's message; Ada sees the chip with its count.
+	const onA = message(a, hello, 'general');
+	const onB = message(b, hello, 'general');
+	await onB.hover();
+	await onB.getByRole('button', { name: 'Add reaction' }).click();
+	await b
+		.getByRole('dialog', { name: 'Choose a reaction' })
+		.getByRole('button', { name: '🎉', exact: true })
 		.click();
-	await expect(page.getByRole('heading', { level: 1 })).toHaveText('Bo Tanaka');
-	await expect(page.getByRole('main')).toContainText('offline');
-	await expect(nav.getByRole('link', { name: /Bo Tanaka/ })).toHaveAttribute(
-		'aria-current',
-		'page'
-	);
-	await expect(nav.getByRole('link', { name: /Bo Tanaka/ })).toContainText('offline');
-	const box = page.getByRole('textbox', { name: 'Message' });
-	await box.fill('hi Bo');
-	await box.press('Enter');
-	await expect(messageLog(page, 'Bo Tanaka').getByRole('article')).toContainText('hi Bo');
+	await expect(onA.getByRole('button', { name: '🎉 1' })).toHaveAttribute('aria-pressed', 'false');
 
-	await nav.getByRole('button', { name: 'New channel' }).click();
-	const create = page.getByRole('dialog', { name: 'New channel' });
-	await create.getByRole('textbox', { name: 'Channel name' }).fill('design');
-	await create.getByRole('button', { name: 'Create channel' }).click();
-	await expect(page.getByText('1 member')).toBeVisible();
-	await page.getByRole('button', { name: 'Add people' }).click();
-	const add = page.getByRole('dialog', { name: 'Add people to #design' });
-	await add.getByRole('checkbox', { name: /Bo Tanaka/ }).check();
-	await add.getByRole('button', { name: 'Add' }).click();
-	await expect(page.getByText('2 members')).toBeVisible();
+	// Ada replies in the thread; Bo sees the reply count and the reply.
+	await onA.hover();
+	await onA.getByRole('button', { name: 'Reply in thread' }).click();
+	const reply = unique('in the thread');
+	await a.getByRole('textbox', { name: 'Reply' }).fill(reply);
+	await a.getByRole('textbox', { name: 'Reply' }).press('Enter');
+	await expect(onB).toContainText('1 reply');
+	await onB.hover();
+	await onB.getByRole('button', { name: 'Reply in thread' }).click();
+	await expect(b.getByRole('complementary').or(b.locator('aside')).first()).toContainText(reply);
+	await b.keyboard.press('Escape');
+	await a.keyboard.press('Escape');
 
-	// Bo writes in #general while Ada reads #design: #general shows two unread messages.
-	await storeUpdate(page, conversationDocName(GENERAL_ID), boWrites());
-	await page.reload();
-	await expect(nav.getByRole('link', { name: 'general' })).toContainText('2 unread messages');
-	await nav.getByRole('link', { name: 'general' }).click();
-	await expect(messageLog(page)).toContainText('ping');
-	await expect(nav.getByRole('link', { name: 'general' })).not.toContainText('unread');
+	// Ada edits, then deletes, her answer-to-be: Bo sees both.
+	const typo = unique('teh plan');
+	await post(a, typo);
+	const typoOnA = message(a, typo, 'general');
+	await typoOnA.hover();
+	await typoOnA.getByRole('button', { name: 'Edit message' }).click();
+	const fixed = typo.replace('teh', 'the');
+	await a.getByRole('textbox', { name: 'Edit your message' }).fill(fixed);
+	await a.getByRole('textbox', { name: 'Edit your message' }).press('Enter');
+	await expect(message(b, fixed, 'general')).toContainText('(edited)');
+	const fixedOnA = message(a, fixed, 'general');
+	await fixedOnA.hover();
+	await fixedOnA.getByRole('button', { name: 'Delete message' }).click();
+	await a.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+	await expect(message(b, fixed, 'general')).toHaveCount(0);
+
+	// Bo closes his tab: the relay drops his presence at once.
+	await b.context().close();
+	await expect(people(a, bo)).toContainText('offline', { timeout: 5_000 });
+	await a.context().close();
+});
+
+test('a direct message, a message written offline that arrives after reconnect, and a reload that keeps everything', async ({
+	browser
+}) => {
+	test.setTimeout(60_000);
+	const ada = unique('Ada');
+	const bo = unique('Bo');
+	const a = await person(browser, ada);
+	const b = await person(browser, bo);
+	await expect(people(a, bo)).toContainText('online');
+
+	const nav = a.getByRole('navigation', { name: 'Conversations' });
+	await nav.getByRole('button', { name: 'New direct message' }).click();
+	await a
+		.getByRole('dialog', { name: 'New direct message' })
+		.getByRole('button', { name: new RegExp(bo) })
+		.click();
+	await expect(a.getByRole('heading', { level: 1 })).toHaveText(bo);
+	const dm = unique('just between us');
+	await a.getByRole('textbox', { name: 'Message' }).fill(dm);
+	await a.getByRole('textbox', { name: 'Message' }).press('Enter');
+	await expect(message(a, dm, bo)).not.toContainText('Not yet delivered');
+
+	// Bo finds the conversation Ada started, named after her.
+	const bNav = b.getByRole('navigation', { name: 'Conversations' });
+	await bNav.getByRole('link', { name: new RegExp(ada) }).click();
+	await expect(message(b, dm, ada)).toHaveCount(1);
+
+	// Bo loses the network: his message shows at once, marked, and reaches Ada on reconnect.
+	await b.context().setOffline(true);
+	await expect(b.getByRole('status', { name: 'Connection' })).toContainText('Offline');
+	const offline = unique('written in a tunnel');
+	await b.getByRole('textbox', { name: 'Message' }).fill(offline);
+	await b.getByRole('textbox', { name: 'Message' }).press('Enter');
+	await expect(message(b, offline, ada)).toContainText('Not yet delivered');
+	await a.waitForTimeout(500);
+	await expect(message(a, offline, bo)).toHaveCount(0);
+	await b.context().setOffline(false);
+	await expect(message(a, offline, bo)).toHaveCount(1, { timeout: 10_000 });
+	await expect(message(b, offline, ada)).not.toContainText('Not yet delivered');
+
+	// A reload keeps everything, from the device itself.
+	await a.reload();
+	await expect(messageLog(a, bo)).toBeVisible();
+	await expect(message(a, dm, bo)).toHaveCount(1);
+	await expect(message(a, offline, bo)).toHaveCount(1);
+	await a.context().close();
+	await b.context().close();
 });

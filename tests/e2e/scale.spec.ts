@@ -1,23 +1,79 @@
-import { expect, test } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { expect, test, type Page } from '@playwright/test';
+import { WebSocket } from 'ws';
+import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import {
 	ConversationKey,
 	IdGenerator,
 	conversationDocName,
-	hashId,
+	createConversation,
+	directMessageId,
+	fromBase64Url,
+	setProfile,
+	userIdFromPublicKey,
+	WORKSPACE_DOC,
 	type MessageRecord
 } from '../../src/lib/model';
-import { message, messageLog, onboard, post, storeUpdate } from './helpers';
+import { message, messageLog, onboard, unique } from './helpers';
 
-// The same id the app gives #general (src/lib/state/session.svelte.ts).
-const GENERAL_ID = hashId('kith-channel\ngeneral');
-const BOT = 'botBBBBBBBBBBBBBBBBBBB';
 const COUNT = 10_000;
+const RELAY = `http://127.0.0.1:${process.env.E2E_PORT ?? 4173}`;
 
-/** What another device would have sent: a member who posted `count` messages over a week. */
-function history(count: number): Uint8Array {
+/** A token for a bot, from the operator's CLI on the relay's data folder (playwright.config.ts). */
+function botToken(user: string): string {
+	const res = spawnSync(
+		process.execPath,
+		['--import', 'tsx', 'sync-server/cli.ts', 'token', user],
+		{
+			env: { ...process.env, DATA_DIR: process.env.KITH_E2E_DATA_DIR },
+			encoding: 'utf8'
+		}
+	);
+	if (res.status !== 0) throw new Error(res.stderr);
+	return res.stdout.trim().split('\n').at(-1)!;
+}
+
+/** The user id of the person in a page (their device key is in localStorage). */
+async function userIdOf(page: Page): Promise<string> {
+	const stored = await page.evaluate(() => localStorage.getItem('kith:device-key'));
+	const { public_key } = JSON.parse(stored!) as { public_key: string };
+	return userIdFromPublicKey(fromBase64Url(public_key)!);
+}
+
+/** Syncs a document with the relay as a standard y-websocket client, until the relay has it. */
+async function syncAsBot(name: string, token: string, doc: Y.Doc): Promise<void> {
+	const provider = new WebsocketProvider(`${RELAY.replace('http', 'ws')}/sync`, name, doc, {
+		params: { token },
+		WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
+		disableBc: true
+	});
+	await new Promise<void>((resolve) => provider.once('sync', () => resolve()));
+	// The relay stores before it forwards; wait until our own bytes have left the socket.
+	await expect.poll(() => provider.ws?.bufferedAmount ?? 1, { timeout: 15_000 }).toBe(0);
+	await new Promise((r) => setTimeout(r, 500));
+	provider.destroy();
+}
+
+/**
+ * A bot (another member, through the relay) who sent `count` messages over a week in a direct
+ * message with `to`.
+ */
+async function botHistory(to: string, botName: string, count: number): Promise<void> {
+	const bot = unique('bot').replace(/[^A-Za-z0-9_-]/g, '');
+	const token = botToken(bot);
+	const workspace = new Y.Doc();
+	setProfile(workspace, { user_id: bot, display_name: botName, color: '#0f766e' });
+	await syncAsBot(WORKSPACE_DOC, token, workspace);
+
 	const doc = new Y.Doc();
 	const start = Date.now() - 7 * 24 * 3600_000;
+	const meta = createConversation(doc, {
+		kind: 'dm',
+		created_by: bot,
+		members: [to],
+		created_at: new Date(start).toISOString()
+	});
 	const step = Math.floor((7 * 24 * 3600_000 - 60_000) / count);
 	let t = start;
 	const ids = new IdGenerator(() => t);
@@ -28,38 +84,36 @@ function history(count: number): Uint8Array {
 			id: ids.next(),
 			created_at: new Date(t).toISOString(),
 			content: `message ${i}${i % 7 === 0 ? '\n\nwith a **second** paragraph' : ''}`,
-			created_by: BOT,
-			conversation_id: GENERAL_ID,
+			created_by: bot,
+			conversation_id: meta.id,
 			file_attachments: [],
 			parent_message_id: null,
 			audio_url: null
 		});
 	}
-	doc.transact(() => {
-		doc
-			.getMap(ConversationKey.members)
-			.set(BOT, { created_at: new Date(start).toISOString(), added_by: BOT });
-		doc.getArray<MessageRecord>(ConversationKey.messages).push(records);
-	});
-	return Y.encodeStateAsUpdate(doc);
+	doc.getArray<MessageRecord>(ConversationKey.messages).push(records);
+	expect(meta.id).toBe(directMessageId(bot, to));
+	await syncAsBot(conversationDocName(meta.id), token, doc);
 }
 
 test('a history of 10,000 messages opens at the newest, scrolls, and jumps to the first unread', async ({
 	page
 }) => {
 	test.setTimeout(120_000);
-	await onboard(page, 'Ada');
-	await storeUpdate(page, conversationDocName(GENERAL_ID), history(COUNT));
-	const started = Date.now();
+	await onboard(page, 'Ada', { inGeneral: true });
+	const botName = unique('History Bot');
+	await botHistory(await userIdOf(page), botName, COUNT);
+
+	// The direct message arrives from the relay and is listed with its unread messages.
+	const nav = page.getByRole('navigation', { name: 'Conversations' });
 	await page.reload();
-	const log = messageLog(page);
-	await expect(message(page, `message ${COUNT}`)).toBeVisible({ timeout: 15_000 });
-	const openMs = Date.now() - started;
+	await nav.getByRole('link', { name: new RegExp(botName) }).click();
+	const log = messageLog(page, botName);
+	await expect(message(page, `message ${COUNT}`, botName)).toBeVisible({ timeout: 20_000 });
 	// Virtualised: only what is on screen (plus overscan) is in the DOM.
 	const drawn = await log.getByRole('article').count();
 	expect(drawn).toBeGreaterThan(3);
 	expect(drawn).toBeLessThan(80);
-	test.info().annotations.push({ type: 'open 10k (ms)', description: String(openMs) });
 
 	await page.getByRole('button', { name: 'Jump to first unread' }).click();
 	await expect(log.getByText('message 1', { exact: true })).toBeVisible();
@@ -68,7 +122,7 @@ test('a history of 10,000 messages opens at the newest, scrolls, and jumps to th
 	// Scroll the whole way down by wheel, as a person would, and measure frames meanwhile.
 	await log.focus();
 	await page.keyboard.press('End');
-	await expect(message(page, `message ${COUNT}`)).toBeVisible();
+	await expect(message(page, `message ${COUNT}`, botName)).toBeVisible();
 	const box = await log.boundingBox();
 	await page.mouse.move(box!.x + box!.width / 2, box!.y + box!.height / 2);
 	const frames = page.evaluate(
@@ -99,6 +153,18 @@ test('a history of 10,000 messages opens at the newest, scrolls, and jumps to th
 	// A new message while at the bottom keeps the view pinned to it.
 	await log.focus();
 	await page.keyboard.press('End');
-	await post(page, 'the newest of all');
-	await expect(message(page, 'the newest of all')).toBeInViewport();
+	const box2 = page.getByRole('textbox', { name: 'Message' });
+	await box2.fill('the newest of all');
+	await box2.press('Enter');
+	await expect(message(page, 'the newest of all', botName)).toBeInViewport();
+
+	// A reload opens the whole history from the device (IndexedDB), at the newest message.
+	const started = Date.now();
+	await page.reload();
+	await expect(message(page, `message ${COUNT}`, botName)).toBeVisible({ timeout: 15_000 });
+	test.info().annotations.push({
+		type: 'reopen 10k from the device (ms)',
+		description: String(Date.now() - started)
+	});
+	expect(await messageLog(page, botName).getByRole('article').count()).toBeLessThan(80);
 });

@@ -3,6 +3,8 @@ import type { Message } from '$lib/model';
 /** What a message row can ask of the conversation it sits in. */
 export interface MessageActions {
 	me: string;
+	/** Whether one's own message still waits for the relay to store it ("Sending…"). */
+	isPending(message: Message): boolean;
 	nameOf(userId: string): string;
 	colorOf(userId: string): string;
 	react(message: Message, emoji: string): void;

@@ -1,4 +1,5 @@
 import { createSubscriber } from 'svelte/reactivity';
+import type { RelaySession } from '$lib/sync/relay';
 import type { ConnectionSource, ConnectionState } from './doc-opener';
 
 /**
@@ -29,6 +30,64 @@ export class LocalConnection implements ConnectionSource {
 
 	get detail(): string | null {
 		return this.state === 'local' ? 'No relay yet: everything is saved on this device.' : null;
+	}
+}
+
+/**
+ * The relay's connection state, as the status region shows it. "refused" (this device is not
+ * invited, or a conversation closed to it) reads as offline with a reason.
+ */
+export class RelayConnection implements ConnectionSource {
+	readonly #relay: RelaySession;
+	readonly #subscribe: () => void;
+	#refusal: string | null = null;
+
+	constructor(relay: RelaySession) {
+		this.#relay = relay;
+		this.#subscribe = createSubscriber((update) => relay.onStatus(() => update()));
+	}
+
+	/** Records why the relay refused (shown as the detail while refused). */
+	refused(reason: string): void {
+		this.#refusal = reason;
+	}
+
+	get state(): ConnectionState {
+		this.#subscribe();
+		const status = this.#relay.status;
+		return status === 'refused' ? 'offline' : status;
+	}
+
+	get detail(): string | null {
+		this.#subscribe();
+		switch (this.#relay.status) {
+			case 'connected':
+				return 'Messages are delivered to the relay as you send them.';
+			case 'connecting':
+				return 'Reaching the relay… Messages are kept on this device meanwhile.';
+			case 'offline':
+				return 'The relay cannot be reached. Keep writing: messages go out when it is back.';
+			case 'refused':
+				return `The relay refused this device${this.#refusal ? `: ${this.#refusal}` : ''}. Ask a member for an invite link.`;
+		}
+	}
+}
+
+/** What to tell the person when the relay closes a document for good (docs/PROTOCOL.md). */
+export function refusalMessage(doc: string, code: number, reason: string): string {
+	const what = doc === 'workspace' ? 'the workspace' : 'this conversation';
+	switch (code) {
+		case 403:
+		case 4403:
+			return `The relay does not let this device open ${what}: you are not a member. Ask a member to add you.`;
+		case 4410:
+			return `You were removed from ${what}; what you already had stays on this device.`;
+		case 4413:
+			return `${what} has reached the relay's size limit; new messages stay on this device.`;
+		case 4422:
+			return `The relay refused a change to ${what}${reason ? ` (${reason})` : ''}; it stays on this device only.`;
+		default:
+			return `The relay refused ${what}${reason ? `: ${reason}` : ''} (code ${code}).`;
 	}
 }
 

@@ -1,4 +1,6 @@
+import { createSubscriber } from 'svelte/reactivity';
 import type * as Y from 'yjs';
+import type { DeliveryTracker } from '$lib/sync';
 import {
 	addMember,
 	conversationTypes,
@@ -51,9 +53,14 @@ export class ConversationState {
 		this.messages.findLast((m) => m.created_by === this.me && m.deleted_at === null)
 	);
 
-	constructor(doc: Y.Doc, me: string) {
+	readonly #delivery: DeliveryTracker | null;
+	readonly #subscribeDelivery: () => void;
+
+	constructor(doc: Y.Doc, me: string, delivery: DeliveryTracker | null = null) {
 		this.doc = doc;
 		this.me = me;
+		this.#delivery = delivery;
+		this.#subscribeDelivery = createSubscriber((update) => delivery?.onChange(() => update()));
 		materializeConversation(doc);
 		this.#meta = new DocSnapshot(doc, readMeta);
 		this.#members = new DocSnapshot(doc, readMembers);
@@ -71,6 +78,20 @@ export class ConversationState {
 	/** Top-level messages, oldest first, with edits, reactions and reply counts merged. */
 	get messages(): Message[] {
 		return this.#messages.value;
+	}
+
+	/**
+	 * Whether the relay has durably stored a message (its acknowledgement covers it). Without a
+	 * relay, or before the device knows what the relay stored, nothing is claimed as delivered.
+	 */
+	isDelivered(messageId: string): boolean {
+		this.#subscribeDelivery();
+		return this.#delivery?.isStored(messageId) ?? false;
+	}
+
+	/** Whether delivery is tracked at all (a relay is connected to this conversation). */
+	get tracksDelivery(): boolean {
+		return this.#delivery !== null;
 	}
 
 	post(content: string): MessageRecord {

@@ -1,5 +1,6 @@
 import type * as Y from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
+import type { DeliveryTracker } from '$lib/sync';
 
 /**
  * The seam between the UI and wherever documents come from. The state classes only ever ask
@@ -22,6 +23,8 @@ export interface DocOpener {
 	open(name: string): Promise<Y.Doc>;
 	release(name: string): void;
 	awareness?(name: string): Awareness | null;
+	/** Which messages of an open conversation the relay has stored (null without a relay). */
+	delivery?(name: string): DeliveryTracker | null;
 }
 
 /** Whether this device can reach the relay. */

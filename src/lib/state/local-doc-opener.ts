@@ -2,7 +2,8 @@ import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { WORKSPACE_DOC, parseDocName } from '$lib/model';
 import type { KithDb } from '$lib/db';
-import { LocalDoc, openConversation } from '$lib/sync';
+import { DeliveryTracker, LocalDoc, openConversation, type StoredVectorStore } from '$lib/sync';
+import type { RelayLink, RelaySession } from '$lib/sync/relay';
 import type { DocOpener } from './doc-opener';
 
 interface Entry {
@@ -16,7 +17,8 @@ interface Entry {
 /** Attaches storage to a fresh document: `ready` once loaded, `close` once written and detached. */
 export type Persist = (
 	name: string,
-	doc: Y.Doc
+	doc: Y.Doc,
+	awareness: Awareness | null
 ) => { ready: Promise<void>; close: () => Promise<void> };
 
 /**
@@ -28,6 +30,8 @@ export class RefCountedOpener implements DocOpener {
 	readonly #entries = new Map<string, Entry>();
 	readonly #closing = new Map<string, Promise<void>>();
 	readonly #persist: Persist;
+	/** The delivery tracker of an open conversation, when a relay is connected. */
+	delivery: (name: string) => DeliveryTracker | null = () => null;
 
 	constructor(persist: Persist) {
 		this.#persist = persist;
@@ -42,7 +46,7 @@ export class RefCountedOpener implements DocOpener {
 			let close: () => Promise<void> = () => Promise.resolve();
 			const previous = this.#closing.get(name) ?? Promise.resolve();
 			const ready = previous.then(async () => {
-				const attached = this.#persist(name, doc);
+				const attached = this.#persist(name, doc, awareness);
 				close = attached.close;
 				await attached.ready;
 				return doc;
@@ -81,31 +85,75 @@ export class RefCountedOpener implements DocOpener {
 	}
 }
 
+/** What the opener needs of the relay (src/lib/sync/relay.ts's RelaySession). */
+export interface RelayOptions {
+	session: RelaySession;
+	/** Where each conversation's last acknowledged state vector is kept on the device. */
+	storedVectors: StoredVectorStore;
+}
+
 /**
- * Documents on this device alone: each opened from IndexedDB by the sync layer's `LocalDoc`
- * (y-indexeddb's store layout, with its gaps closed), and each conversation also fed into the
- * Dexie index through `openConversation` when a database is given.
- *
- * TODO(integrator): add the relay here (a provider per document once it is loaded, and its
- * awareness for `workspace`); nothing above this module changes, it only sees {@link DocOpener}.
+ * Documents on this device, and on the relay when one is given: each opened from IndexedDB
+ * first by the sync layer's `LocalDoc` (y-indexeddb's store layout, with its gaps closed), each
+ * conversation also fed into the Dexie index through `openConversation`; then, once loaded,
+ * connected to the relay (the workspace with its awareness, for presence), with a
+ * {@link DeliveryTracker} per conversation that knows which messages the relay has stored.
  */
 export function deviceOpener(
-	options: { db?: KithDb | null; onError?: (error: unknown) => void } = {}
+	options: {
+		db?: KithDb | null;
+		relay?: RelayOptions | null;
+		onError?: (error: unknown) => void;
+	} = {}
 ): RefCountedOpener {
 	const onError = options.onError ?? ((e: unknown) => console.error(e));
 	const db = options.db ?? null;
-	return new RefCountedOpener((name, doc) => {
+	const relay = options.relay ?? null;
+	const trackers = new Map<string, DeliveryTracker>();
+	const opener = new RefCountedOpener((name, doc, awareness) => {
 		const parsed = parseDocName(name);
+		let local: { ready: Promise<void>; close: () => Promise<void> };
 		if (db && parsed?.kind === 'conversation') {
 			const opened = openConversation(db, parsed.id, { doc, onError });
-			return {
+			local = {
 				ready: opened.then(() => undefined),
 				close: () => opened.then((c) => c.close()).catch(onError)
 			};
+		} else {
+			const stored = new LocalDoc(name, doc, { onError });
+			local = { ready: stored.whenLoaded, close: () => stored.close().catch(onError) };
 		}
-		const local = new LocalDoc(name, doc, { onError });
-		return { ready: local.whenLoaded, close: () => local.close().catch(onError) };
+		if (!relay) return local;
+		let link: RelayLink | null = null;
+		let tracker: DeliveryTracker | null = null;
+		// The relay comes after the device's own copy has loaded: the first sync then sends only
+		// what the relay lacks, and the UI never waits on the network.
+		const ready = local.ready.then(() => {
+			link = relay.session.connect(name, doc, awareness ?? undefined);
+			if (parsed?.kind === 'conversation') {
+				tracker = new DeliveryTracker(doc, {
+					persist: { store: relay.storedVectors, docName: name },
+					onError
+				});
+				tracker.attach(link);
+				trackers.set(name, tracker);
+			}
+		});
+		return {
+			ready,
+			close: async () => {
+				if (tracker) {
+					trackers.delete(name);
+					await tracker.flush().catch(onError);
+					tracker.destroy();
+				}
+				link?.destroy();
+				await local.close();
+			}
+		};
 	});
+	opener.delivery = (name) => trackers.get(name) ?? null;
+	return opener;
 }
 
 /**

@@ -207,8 +207,9 @@ export class RelaySession {
 				provider.connect();
 			},
 			(error: unknown) => {
-				if (error instanceof RelayAuthError && error.status >= 400 && error.status < 500) {
-					// Not invited, or the device's key was refused: say so rather than retry.
+				// 401/403: not invited, or the device's key was refused. Anything else (no relay at
+				// this address, 5xx, network down) may pass: retry.
+				if (error instanceof RelayAuthError && (error.status === 401 || error.status === 403)) {
 					this.#refusedWorkspace = true;
 					this.#options.onRefused?.(docName, error.status, error.message);
 					this.#update();
@@ -239,7 +240,9 @@ export class RelaySession {
 		const links = [...this.#links.values()].filter((l) => !l.refused);
 		if (this.#refusedWorkspace) next = 'refused';
 		else if (!this.#online) next = 'offline';
-		else if (links.length > 0 && links.every((l) => l.provider.wsconnected)) next = 'connected';
+		// Reachability, not per-document progress (each message shows its own delivery): one open
+		// connection proves the relay is there.
+		else if (links.some((l) => l.provider.wsconnected)) next = 'connected';
 		else if (links.some((l) => l.provider.wsconnecting)) next = 'connecting';
 		else if (links.length === 0) next = 'connecting';
 		else next = 'offline';
