@@ -29,6 +29,31 @@ test('two people talk in #general through the relay: messages, reactions, thread
 	await expect(people(a, bo)).toContainText('online');
 	await expect(people(b, ada)).toContainText('online');
 
+	// Typing shows for the other person, then clears once the message is sent.
+	const composerB = b.getByRole('textbox', { name: 'Message' });
+	await composerB.pressSequentially('typing…');
+	await expect(a.getByText(`${bo} is typing…`)).toBeVisible();
+	await composerB.fill('');
+	await composerB.press('Escape');
+
+	// Who is online is also kept on the device (the seed's user_status, with last seen).
+	await expect
+		.poll(() =>
+			a.evaluate(async () => {
+				const open = indexedDB.open('kith');
+				const db = await new Promise<IDBDatabase>((r) => (open.onsuccess = () => r(open.result)));
+				const rows = await new Promise<Array<{ is_online: boolean; last_seen: string | null }>>(
+					(r) => {
+						const req = db.transaction('user_status').objectStore('user_status').getAll();
+						req.onsuccess = () => r(req.result);
+					}
+				);
+				db.close();
+				return rows.filter((row) => row.is_online && row.last_seen).length;
+			})
+		)
+		.toBeGreaterThanOrEqual(2);
+
 	const hello = unique('hello from Ada');
 	await post(a, hello);
 	await expect(message(b, hello, 'general')).toContainText(ada);
