@@ -225,5 +225,7 @@ test('the connection status says when the device goes offline, and posting still
 	await context.setOffline(false);
 	await expect(status).toContainText('Connected', { timeout: 10_000 });
 	await expect(message(page, 'written on the train')).toHaveCount(1);
-	await expect(message(page, 'written on the train')).not.toContainText('Not yet delivered');
+	await expect(message(page, 'written on the train')).not.toContainText('Not yet delivered', {
+		timeout: 10_000
+	});
 });

@@ -145,7 +145,9 @@ test('a direct message, a message written offline that arrives after reconnect, 
 	await expect(message(a, offline, bo)).toHaveCount(0);
 	await b.context().setOffline(false);
 	await expect(message(a, offline, bo)).toHaveCount(1, { timeout: 10_000 });
-	await expect(message(b, offline, ada)).not.toContainText('Not yet delivered');
+	await expect(message(b, offline, ada)).not.toContainText('Not yet delivered', {
+		timeout: 10_000
+	});
 
 	// A reload keeps everything, from the device itself.
 	await a.reload();

@@ -147,7 +147,7 @@ export class RelaySession {
 				: {}),
 			// Keep retrying through rate limits and overload; stop on refusals (handled below).
 			shouldReconnect: (event) => event.code !== TOKEN_CLOSE && !FINAL_CLOSES.has(event.code),
-			maxBackoffTime: 10_000,
+			maxBackoffTime: 5_000,
 			...(this.#options.disableBc ? { disableBc: true } : {})
 		});
 		const link = { provider, refused: false };
@@ -224,7 +224,13 @@ export class RelaySession {
 
 	readonly #onOnline = () => {
 		this.#online = true;
-		for (const [name, link] of this.#links) if (!link.refused) this.#open(name, link.provider);
+		for (const [name, link] of this.#links) {
+			if (link.refused) continue;
+			// Attempts that failed while offline grew y-websocket's backoff (up to
+			// maxBackoffTime): the network is back, so start again from the shortest wait.
+			link.provider.wsUnsuccessfulReconnects = 0;
+			this.#open(name, link.provider);
+		}
 		this.#update();
 	};
 
