@@ -3,27 +3,19 @@
  * random operations on two replicas, and the comparison of the index with the projection.
  */
 import * as Y from 'yjs';
+import { randomOperation } from '../../fixtures/workload';
 import * as prng from 'lib0/prng';
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { expect } from 'vitest';
 import {
-	addMember,
 	createConversation,
-	deleteMessage,
-	editMessage,
-	postMessage,
-	postReply,
 	projectConversation,
 	purgeDeleted,
 	readAllMessages,
-	readMembers,
-	removeMember,
-	toggleReaction,
-	ValidationError,
 	type Origin
 } from '../../../src/lib/model';
 import { conversationMessages, KithDb, membersOf } from '../../../src/lib/db';
-import { alice, attachment, idAt, people, T0 } from '../../fixtures/model';
+import { alice, idAt, T0 } from '../../fixtures/model';
 
 export const CONVERSATION_ID = '7000';
 
@@ -50,8 +42,6 @@ export function channelDoc(): Y.Doc {
 	});
 	return doc;
 }
-
-const emojis: string[] = ['👍', '🎉', '❤️'];
 
 /**
  * Two replicas of one conversation: `local` (the one under test) and `remote` (another device),
@@ -108,69 +98,13 @@ export class TwoReplicas {
 	/** A random operation by someone who may make it, as far as `doc` knows. */
 	operate(doc: Y.Doc): void {
 		const gen = this.gen;
-		const members = readMembers(doc).map((m) => m.user_id);
-		const live = readAllMessages(doc).filter((m) => m.deleted_at === null);
-		const top = live.filter((m) => m.parent_message_id === null);
-		const someone = members.length > 0 ? prng.oneOf(gen, members) : alice;
 		this.#tick += prng.int32(gen, 1, 3);
 		const ms = T0 + 60_000 + this.#tick * 250;
 		const stamp = {
 			id: idAt(ms, prng.uint32(gen, 0, 2 ** 22 - 1)),
 			created_at: new Date(ms).toISOString()
 		};
-		const kind = prng.int32(gen, 0, 99);
-		try {
-			if (kind < 25 || live.length === 0) {
-				postMessage(doc, {
-					content: `${prng.word(gen, 1, 10)} ${stamp.id}`,
-					created_by: someone,
-					...(prng.int32(gen, 0, 5) === 0
-						? { file_attachments: [attachment({ id: stamp.id, name: `f${stamp.id}.png` })] }
-						: {}),
-					...stamp
-				});
-			} else if (kind < 40 && top.length > 0) {
-				postReply(doc, prng.oneOf(gen, top).id, {
-					content: `re ${prng.word(gen, 1, 8)}`,
-					created_by: someone,
-					...stamp
-				});
-			} else if (kind < 55) {
-				const target = prng.oneOf(gen, live);
-				editMessage(doc, target.id, {
-					content: `edit ${prng.word(gen, 1, 8)}`,
-					edited_by: target.created_by,
-					edited_at: stamp.created_at
-				});
-			} else if (kind < 65) {
-				const target = prng.oneOf(gen, live);
-				deleteMessage(doc, target.id, {
-					deleted_by: target.created_by,
-					deleted_at: stamp.created_at
-				});
-			} else if (kind < 88) {
-				toggleReaction(doc, prng.oneOf(gen, live).id, {
-					emoji: prng.oneOf(gen, emojis),
-					user_id: someone,
-					created_at: stamp.created_at
-				});
-			} else if (kind < 94) {
-				const outsiders = people.filter((p) => !members.includes(p));
-				if (outsiders.length === 0) return;
-				const user_id = prng.oneOf(gen, outsiders);
-				addMember(doc, { user_id, added_by: user_id, created_at: stamp.created_at });
-			} else {
-				const leaving = members.filter((m) => m !== alice);
-				if (leaving.length === 0) return;
-				const user_id = prng.oneOf(gen, leaving);
-				removeMember(doc, { user_id, removed_by: prng.bool(gen) ? user_id : alice });
-			}
-			this.performed++;
-		} catch (e) {
-			// The acting replica's view allowed it, but an operation can still be refused (the
-			// author left, for instance): that is the model's business, not the index's.
-			if (!(e instanceof ValidationError)) throw e;
-		}
+		if (randomOperation(doc, gen, stamp) === 'performed') this.performed++;
 	}
 }
 
