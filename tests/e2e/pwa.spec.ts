@@ -1,0 +1,56 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+
+test.describe('Kith as an installable, offline app', () => {
+	test('Chromium finds the page installable, with a complete manifest', async ({
+		browser
+	}, testInfo) => {
+		// Chromium never offers to install from an incognito profile, and Playwright's contexts
+		// are incognito: this test runs in a profile on disk.
+		const { launchOptions, baseURL } = testInfo.project.use;
+		const profile = mkdtempSync(join(tmpdir(), 'kith-profile-'));
+		const context = await browser.browserType().launchPersistentContext(profile, {
+			...launchOptions,
+			...(baseURL ? { baseURL } : {})
+		});
+		try {
+			const page = context.pages()[0] ?? (await context.newPage());
+			await page.goto('/');
+			await expect(page.getByRole('textbox', { name: 'Display name' })).toBeVisible();
+			const response = await page.request.get('/manifest.webmanifest');
+			expect(response.headers()['content-type']).toBe('application/manifest+json');
+
+			const cdp = await context.newCDPSession(page);
+			// Chromium fetches the manifest and icons lazily: ask until it has an answer.
+			await expect
+				.poll(
+					async () => {
+						const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+						return installabilityErrors.map((e) => e.errorId);
+					},
+					{ timeout: 10_000 }
+				)
+				.toEqual([]);
+			const { data } = await cdp.send('Page.getAppManifest');
+			const manifest = JSON.parse(data ?? '{}') as {
+				display?: string;
+				icons?: { sizes: string; purpose?: string }[];
+			};
+			expect(manifest.display).toBe('standalone');
+			expect(manifest.icons?.map((i) => `${i.sizes} ${i.purpose ?? 'any'}`)).toEqual([
+				'192x192 any',
+				'512x512 any',
+				'512x512 maskable'
+			]);
+			for (const path of ['/icon-192.png', '/icon-512.png', '/icon-maskable-512.png']) {
+				const icon = await page.request.get(path);
+				expect(icon.headers()['content-type']).toBe('image/png');
+			}
+		} finally {
+			await context.close();
+			rmSync(profile, { recursive: true, force: true });
+		}
+	});
+});
