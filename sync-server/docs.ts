@@ -17,6 +17,7 @@
  */
 import * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import {
 	conversationTypes,
@@ -44,6 +45,9 @@ import {
 	storedIncrement
 } from './protocol.ts';
 import { isDiskFull, type Storage } from './storage.ts';
+
+/** Compaction waits for this long without a commit (docs.ts, `#scheduleCompaction`). */
+const COMPACT_QUIET_MS = 200;
 
 /** A token bucket: `rate` per second, up to `burst` at once. */
 export class Bucket {
@@ -120,22 +124,26 @@ export class DocEntry {
 	}
 }
 
+/** An accepted update waiting for its group commit. */
+interface QueuedUpdate {
+	entry: DocEntry;
+	data: Uint8Array;
+	from: Conn | null;
+	removed: string[];
+	/** Yjs client ids this update claims for its user, stored in the same commit. */
+	claim: { clients: number[]; user: string } | null;
+}
+
 export class StorageUnavailableError extends Error {}
 export class OverloadedError extends Error {}
 
 export class Docs {
 	readonly docs = new Map<string, DocEntry>();
-	readonly #queue: Array<{
-		entry: DocEntry;
-		data: Uint8Array;
-		from: Conn | null;
-		removed: string[];
-		/** Yjs client ids this update claims for its user, stored in the same commit. */
-		claim: { clients: number[]; user: string } | null;
-	}> = [];
+	readonly #queue: QueuedUpdate[] = [];
 	#flushScheduled = false;
 	#retryTimer: NodeJS.Timeout | null = null;
 	#compactTimer: NodeJS.Timeout | null = null;
+	#compactUrgent = false;
 	readonly #toCompact = new Set<DocEntry>();
 	readonly userBuckets = new Map<string, { bucket: Bucket; conns: number }>();
 
@@ -394,33 +402,99 @@ export class Docs {
 				g.set(client, clock);
 			}
 		}
+		// Everything this commit sends a connection (its acknowledgement, then the updates) goes
+		// out in one write: the sockets are corked until the end of the commit.
+		const corked: Socket[] = [];
+		for (const entry of new Set(batch.map((b) => b.entry))) {
+			for (const c of entry.conns) {
+				const socket = socketOf(c.ws);
+				if (socket && !socket.writableCorked) {
+					socket.cork();
+					corked.push(socket);
+				}
+			}
+		}
+		try {
+			this.#deliver(batch, ids, grown);
+		} finally {
+			for (const socket of corked) socket.uncork();
+		}
+		return true;
+	}
+
+	#deliver(
+		batch: readonly QueuedUpdate[],
+		ids: readonly number[],
+		grown: ReadonlyMap<DocEntry, Map<number, number>>
+	): void {
 		for (const [entry, g] of grown) this.#acknowledge(entry, g);
+		// The commit's updates by document, in commit order.
+		const perDoc = new Map<DocEntry, QueuedUpdate[]>();
 		batch.forEach((b, i) => {
 			const entry = b.entry;
 			entry.lastUpdateId = ids[i]!;
 			entry.logCount++;
 			entry.pending.shift();
 			entry.existed = true;
-			const message = encodeUpdateMessage(b.data);
-			// Access is re-checked before every forward: a connection opened before the
-			// conversation existed, or whose user was just removed, gets nothing more of it.
-			const mayRead = this.#readers(entry);
-			for (const c of [...entry.conns]) {
-				if (!mayRead(c.user)) {
-					const removed = b.removed.includes(c.user);
-					this.close(
-						c,
-						removed ? CloseCode.removed : CloseCode.forbidden,
-						removed ? 'removed from the conversation' : 'not a member of this conversation'
-					);
-				} else if (c !== b.from) {
-					this.send(c, message);
-					this.metrics.updatesOut.inc();
-				}
-			}
-			if (entry.logCount >= this.config.compactAfterUpdates) this.#scheduleCompaction(entry);
+			const list = perDoc.get(entry);
+			if (list) list.push(b);
+			else perDoc.set(entry, [b]);
 		});
-		return true;
+		// A waiting compaction is pushed back by every commit while traffic lasts.
+		if (this.#compactTimer && !this.#compactUrgent) this.#compactTimer.refresh();
+		for (const [entry, list] of perDoc) {
+			this.#forward(entry, list);
+			if (entry.logCount >= this.config.compactAfterUpdates) this.#scheduleCompaction(entry);
+		}
+	}
+
+	/**
+	 * Forwards one commit's updates of a document, in commit order, to every connection except
+	 * the one each came from. A connection that sent nothing in this commit gets ONE message:
+	 * the commit's updates merged with `Y.mergeUpdates` (once, shared by all of them; a device
+	 * applies one update instead of many). A connection that did send some gets the others'
+	 * updates as they are (a merge per such connection would cost more than it saves), written
+	 * in the same corked write. Either way a commit costs one socket write per connection.
+	 */
+	#forward(entry: DocEntry, list: readonly QueuedUpdate[]): void {
+		const senders = new Set<Conn>();
+		for (const b of list) if (b.from) senders.add(b.from);
+		const single = new Map<QueuedUpdate, Uint8Array>();
+		const messageOf = (b: QueuedUpdate): Uint8Array => {
+			let m = single.get(b);
+			if (!m) single.set(b, (m = encodeUpdateMessage(b.data)));
+			return m;
+		};
+		let merged: Uint8Array | null = null;
+		const mergedMessage = (): Uint8Array =>
+			(merged ??=
+				list.length === 1
+					? messageOf(list[0]!)
+					: encodeUpdateMessage(Y.mergeUpdates(list.map((b) => b.data))));
+		// Access is re-checked before every forward: a connection opened before the
+		// conversation existed, or whose user was just removed, gets nothing more of it.
+		const mayRead = this.#readers(entry);
+		for (const c of [...entry.conns]) {
+			if (!mayRead(c.user)) {
+				const removed = list.some((b) => b.removed.includes(c.user));
+				this.close(
+					c,
+					removed ? CloseCode.removed : CloseCode.forbidden,
+					removed ? 'removed from the conversation' : 'not a member of this conversation'
+				);
+				continue;
+			}
+			if (!senders.has(c)) {
+				this.send(c, mergedMessage());
+				this.metrics.updatesOut.inc(list.length);
+				continue;
+			}
+			for (const b of list) {
+				if (b.from === c) continue;
+				this.send(c, messageOf(b));
+				this.metrics.updatesOut.inc();
+			}
+		}
 	}
 
 	/**
@@ -483,18 +557,28 @@ export class Docs {
 		return (user) => mayOpenConversation(entry.doc, convId, user, () => this.get('workspace').doc);
 	}
 
+	/**
+	 * Compaction re-encodes the whole document on the event loop: it waits for a quiet moment
+	 * (no commit for COMPACT_QUIET_MS) so that it never delays an update between its receipt and
+	 * its forward, unless the log has grown to 4× the threshold under sustained traffic.
+	 */
 	#scheduleCompaction(entry: DocEntry): void {
 		this.#toCompact.add(entry);
-		if (this.#compactTimer) return;
-		// In the background: after the current burst of traffic, one document at a time.
-		this.#compactTimer = setTimeout(() => {
-			this.#compactTimer = null;
-			const next = this.#toCompact.values().next();
-			if (next.done) return;
-			this.#toCompact.delete(next.value);
-			this.compact(next.value);
-			if (this.#toCompact.size > 0) this.#scheduleCompaction([...this.#toCompact][0]!);
-		}, 50);
+		const urgent = entry.logCount >= 4 * this.config.compactAfterUpdates;
+		if (this.#compactTimer && (this.#compactUrgent || !urgent)) return;
+		if (this.#compactTimer) clearTimeout(this.#compactTimer);
+		this.#compactUrgent = urgent;
+		this.#compactTimer = setTimeout(
+			() => {
+				this.#compactTimer = null;
+				const next = this.#toCompact.values().next();
+				if (next.done) return;
+				this.#toCompact.delete(next.value);
+				this.compact(next.value);
+				if (this.#toCompact.size > 0) this.#scheduleCompaction([...this.#toCompact][0]!);
+			},
+			urgent ? 0 : COMPACT_QUIET_MS
+		);
 	}
 
 	/** Replaces a document's log by one snapshot. */
@@ -617,6 +701,12 @@ export class Docs {
 		if (this.#compactTimer) clearTimeout(this.#compactTimer);
 		return ok;
 	}
+}
+
+/** The TCP socket under a WebSocket (ws keeps it in `_socket`), to cork it for a commit. */
+function socketOf(ws: WebSocket): Socket | null {
+	const socket = (ws as unknown as { _socket?: Socket | null })._socket;
+	return socket && typeof socket.cork === 'function' ? socket : null;
 }
 
 /** Whether everything a transaction wrote is attributed to `user` (meta, members, records, profiles). */
