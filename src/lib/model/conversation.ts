@@ -7,6 +7,7 @@ import * as Y from 'yjs';
 import { check, ValidationError } from './errors';
 import { directMessageId, newId } from './ids';
 import { localOrigin, type Origin } from './origin';
+import { prefers } from './records';
 import {
 	ConversationKey,
 	CONVERSATION_KINDS,
@@ -309,8 +310,7 @@ export function locateMessage(t: ConversationTypes, id: string): Located | null 
 		for (let i = all.length - 1; i >= 0; i--) {
 			const record = all[i]!;
 			if (record.id !== id) continue;
-			if (!found || (record.deleted_at && !found.record.deleted_at))
-				found = { array, index: i, record };
+			if (prefers(found?.record, record)) found = { array, index: i, record };
 		}
 		if (found) return found;
 	}
@@ -526,7 +526,7 @@ export function purgeDeleted(doc: Y.Doc, origin: Origin = localOrigin('purge')):
 			// Only a deleted message's duplicates go: two live records sharing an id are an id
 			// collision between two messages, and both stay (readers order them deterministically).
 			if (indexes.length < 2 || !deleted.has(id)) continue;
-			const keep = indexes.find((i) => all[i]!.deleted_at) ?? indexes[0]!;
+			const keep = indexes.reduce((best, i) => (prefers(all[best], all[i]!) ? i : best));
 			for (const index of indexes) if (index !== keep) duplicates.push({ array, index });
 		}
 	}

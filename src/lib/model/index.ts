@@ -12,6 +12,8 @@ export * from './validate';
 export * from './conversation';
 export * from './workspace';
 export * from './read';
+export * from './records';
 export * from './projection';
 export * from './changes';
 export * from './identity';
+export * from './view';

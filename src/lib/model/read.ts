@@ -5,6 +5,7 @@
 import type * as Y from 'yjs';
 import { compareIds } from './ids';
 import { conversationTypes, type ConversationTypes } from './conversation';
+import { prefers } from './records';
 import {
 	MetaKey,
 	parseReactionKey,
@@ -115,8 +116,7 @@ export function orderReactions(
 export function uniqueRecords(records: readonly MessageRecord[]): MessageRecord[] {
 	const byId = new Map<string, MessageRecord>();
 	for (const r of records) {
-		const prev = byId.get(r.id);
-		if (!prev || (r.deleted_at && !prev.deleted_at)) byId.set(r.id, r);
+		if (prefers(byId.get(r.id), r)) byId.set(r.id, r);
 	}
 	// A stable sort over a converged array order: equal ids (collisions) keep document order.
 	return [...byId.values()].sort((a, b) => compareIds(a.id, b.id));

@@ -9,7 +9,6 @@ import {
 	postMessage,
 	postReply,
 	readMembers,
-	readMessages,
 	readMeta,
 	readThread,
 	removeMember,
@@ -20,6 +19,7 @@ import {
 	type MessageRecord
 } from '$lib/model';
 import { DocSnapshot } from './doc-snapshot.svelte';
+import { LiveMessages } from './live-messages.svelte';
 
 /**
  * Gives the document's top-level types their real Y types now, outside any reactive context.
@@ -45,7 +45,7 @@ export class ConversationState {
 	readonly me: string;
 	readonly #meta: DocSnapshot<ConversationMeta | null>;
 	readonly #members: DocSnapshot<Member[]>;
-	readonly #messages: DocSnapshot<Message[]>;
+	readonly #messages: LiveMessages;
 
 	readonly isMember = $derived(this.members.some((m) => m.user_id === this.me));
 	/** The person's newest message that can still be edited (Up on an empty composer). */
@@ -64,7 +64,7 @@ export class ConversationState {
 		materializeConversation(doc);
 		this.#meta = new DocSnapshot(doc, readMeta);
 		this.#members = new DocSnapshot(doc, readMembers);
-		this.#messages = new DocSnapshot(doc, readMessages);
+		this.#messages = new LiveMessages(doc);
 	}
 
 	get meta(): ConversationMeta | null {
