@@ -318,6 +318,16 @@ export function locateMessage(t: ConversationTypes, id: string): Located | null 
 }
 
 /**
+ * A given id must be new. A generated one is: this device's generator never repeats itself,
+ * and another device's concurrent collision could not be seen here anyway (ids.ts). Skipping
+ * the scan keeps posting O(1) in a 100,000-message channel (the scan cost ~5 ms there).
+ */
+function checkNewId(t: ConversationTypes, input: PostInput, id: string): void {
+	if (input.id === undefined) return;
+	check(!locateMessage(t, id), 'already_exists', `A message with id ${id} already exists.`);
+}
+
+/**
  * Posts a top-level message. A message carries text, files, a voice recording, or several.
  *
  * @example postMessage(doc, { content: 'hello', created_by: me })
@@ -329,11 +339,7 @@ export function postMessage(
 ): MessageRecord {
 	const t = conversationTypes(doc);
 	const record = makeRecord(t, conversationId(doc), input, null);
-	check(
-		!locateMessage(t, record.id),
-		'already_exists',
-		`A message with id ${record.id} already exists.`
-	);
+	checkNewId(t, input, record.id);
 	doc.transact(() => t.messages.push([record]), origin);
 	return record;
 }
@@ -374,11 +380,7 @@ export function postReply(
 		'A reply cannot have replies of its own: reply in the thread of the top-level message.'
 	);
 	const record = makeRecord(t, conversation, input, parentId);
-	check(
-		!locateMessage(t, record.id),
-		'already_exists',
-		`A message with id ${record.id} already exists.`
-	);
+	checkNewId(t, input, record.id);
 	doc.transact(() => t.replies.push([record]), origin);
 	return record;
 }
