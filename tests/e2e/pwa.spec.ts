@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { message, messageLog, onboard, post, unique } from './helpers';
 
 test.describe('Kith as an installable, offline app', () => {
 	test('Chromium finds the page installable, with a complete manifest', async ({
@@ -51,6 +52,39 @@ test.describe('Kith as an installable, offline app', () => {
 		} finally {
 			await context.close();
 			rmSync(profile, { recursive: true, force: true });
+		}
+	});
+
+	test('with the network gone, a reload opens the app from the service worker and shows the conversation', async ({
+		page,
+		context
+	}) => {
+		await onboard(page, unique('Offline'));
+		const text = unique('kept on this device');
+		await post(page, text);
+		const channel = page.url();
+		// The service worker has installed and precached the shell.
+		await page.evaluate(async () => {
+			await navigator.serviceWorker.ready;
+		});
+
+		await context.setOffline(true);
+		try {
+			const response = await page.reload();
+			expect(response?.fromServiceWorker()).toBe(true);
+			expect(page.url()).toBe(channel);
+			await expect(message(page, text)).toBeVisible();
+			await expect(messageLog(page)).toBeVisible();
+			await expect(page.getByRole('navigation', { name: 'Conversations' })).toBeVisible();
+
+			// A cold start: a new window, still offline, straight onto the conversation.
+			await page.close();
+			const cold = await context.newPage();
+			const coldResponse = await cold.goto(channel);
+			expect(coldResponse?.fromServiceWorker()).toBe(true);
+			await expect(message(cold, text)).toBeVisible();
+		} finally {
+			await context.setOffline(false);
 		}
 	});
 });
