@@ -10,13 +10,36 @@
  *
  * Durability: with SQLITE_SYNCHRONOUS=FULL (the default) a committed batch survives power loss
  * (SQLite fsyncs the WAL on every commit); NORMAL survives a crash of the process but may lose
- * the last commits on power loss. better-sqlite3 is synchronous: a read or write completes
+ * the last commits on power loss. WAL checkpoints are made by a worker thread (the
+ * checkpointer, below), never inside a commit on the relay's event loop. better-sqlite3 is synchronous: a read or write completes
  * before any other event is handled, which is what lets the relay restore a document from
  * storage without another connection ever seeing a bad state.
  */
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+/**
+ * The checkpointer: a worker thread with its own connection that copies the WAL into the
+ * database file (`PRAGMA wal_checkpoint(PASSIVE)`, which fsyncs the database file under FULL)
+ * when asked, off the relay's event loop. In WAL mode a checkpoint runs alongside the writer's
+ * commits; it never touches what a commit guarantees (the WAL is already synced).
+ */
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.file);
+db.pragma('busy_timeout = 5000');
+db.pragma('synchronous = ' + workerData.synchronous);
+db.pragma('wal_autocheckpoint = 0');
+parentPort.on('message', (m) => {
+	let result = null, error = null;
+	try { result = db.pragma('wal_checkpoint(PASSIVE)')[0]; } catch (err) { error = String(err && err.message || err); }
+	parentPort.postMessage({ result, error });
+});
+`;
 
 export interface StoredDoc {
 	/** The snapshot (if any) then the log, in order. */
@@ -43,6 +66,12 @@ export class Storage {
 	readonly #claim: Database.Statement<[string, number, string]>;
 	readonly #snapshot: Database.Statement<[string], { data: Uint8Array; last_update_id: number }>;
 	readonly #log: Database.Statement<[string, number], { id: number; data: Uint8Array }>;
+	#checkpointer: Worker | null = null;
+	#checkpointing = false;
+	/** Commits since the last checkpoint was asked for. */
+	#commits = 0;
+	/** Checkpoints that completed (for tests and metrics). */
+	checkpoints = 0;
 
 	constructor(dataDir: string, options: { synchronous: 'FULL' | 'NORMAL'; maxPages: number }) {
 		mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -54,6 +83,10 @@ export class Storage {
 		// A CLI (token, invite) may write at the same time as the relay: wait rather than fail.
 		this.db.pragma('busy_timeout = 5000');
 		if (options.maxPages > 0) this.db.pragma(`max_page_count = ${options.maxPages}`);
+		// SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages: the
+		// relay's event loop would wait for it (and, under FULL, an fsync of the database file)
+		// between receiving an update and forwarding it. The checkpointer does it off the loop.
+		this.#startCheckpointer(file, options.synchronous);
 		this.db.exec(`
 			CREATE TABLE IF NOT EXISTS updates (
 				id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -97,6 +130,50 @@ export class Storage {
 		);
 	}
 
+	#startCheckpointer(file: string, synchronous: string): void {
+		try {
+			const worker = new Worker(CHECKPOINTER, {
+				eval: true,
+				workerData: {
+					file,
+					synchronous,
+					module: createRequire(import.meta.url).resolve('better-sqlite3')
+				}
+			});
+			worker.unref();
+			worker.on('message', () => {
+				this.#checkpointing = false;
+				this.checkpoints++;
+			});
+			worker.on('error', () => this.#stopCheckpointer());
+			worker.on('exit', () => this.#stopCheckpointer());
+			this.db.pragma('wal_autocheckpoint = 0');
+			this.#checkpointer = worker;
+		} catch {
+			this.#stopCheckpointer();
+		}
+	}
+
+	/** Without the checkpointer, SQLite checkpoints in the commit again (its default). */
+	#stopCheckpointer(): void {
+		if (!this.#checkpointer) return;
+		this.#checkpointer = null;
+		this.#checkpointing = false;
+		if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+	}
+
+	/**
+	 * Counts a commit; every `every` commits asks the checkpointer to copy the WAL into the
+	 * database file (in the background; one checkpoint at a time).
+	 */
+	committed(every = 200): void {
+		this.#commits++;
+		if (this.#commits < every || this.#checkpointing || !this.#checkpointer) return;
+		this.#commits = 0;
+		this.#checkpointing = true;
+		this.#checkpointer.postMessage('checkpoint');
+	}
+
 	/** Everything stored for a document, read synchronously. */
 	load(doc: string): StoredDoc {
 		const snap = this.#snapshot.get(doc);
@@ -119,10 +196,12 @@ export class Storage {
 		batch: ReadonlyArray<{ doc: string; data: Uint8Array }>,
 		claims: ReadonlyArray<{ doc: string; clients: readonly number[]; user: string }> = []
 	): number[] {
-		return this.db.transaction(() => {
+		const ids = this.db.transaction(() => {
 			for (const c of claims) for (const id of c.clients) this.#claim.run(c.doc, id, c.user);
 			return batch.map(({ doc, data }) => Number(this.#insert.run(doc, data).lastInsertRowid));
 		})();
+		this.committed();
+		return ids;
 	}
 
 	/**
@@ -140,6 +219,7 @@ export class Storage {
 				.run(doc, state, lastUpdateId, new Date().toISOString());
 			this.db.prepare('DELETE FROM updates WHERE doc = ? AND id <= ?').run(doc, lastUpdateId);
 		})();
+		this.committed();
 	}
 
 	isMember(userId: string): boolean {
@@ -198,6 +278,9 @@ export class Storage {
 	}
 
 	close(): void {
+		const worker = this.#checkpointer;
+		this.#checkpointer = null;
+		if (worker) void worker.terminate();
 		if (this.db.open) this.db.close();
 	}
 }
