@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { message, messageLog, onboard, post, unique } from './helpers';
+import { message, messageLog, newChannel, onboard, post, unique } from './helpers';
 
 test.describe('Kith as an installable, offline app', () => {
 	test('Chromium finds the page installable, with a complete manifest', async ({
@@ -86,5 +86,60 @@ test.describe('Kith as an installable, offline app', () => {
 		} finally {
 			await context.setOffline(false);
 		}
+	});
+
+	test('a new version is offered with "Reload to update", and updating keeps the messages and the draft', async ({
+		page
+	}) => {
+		await onboard(page, unique('Updater'));
+		const text = unique('posted before the update');
+		await post(page, text);
+		// The first version controls the page (it claims it on activation).
+		await expect
+			.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null))
+			.toBe(true);
+		const draft = unique('half written');
+		await page.getByRole('textbox', { name: 'Message' }).fill(draft);
+
+		// A new version on the relay: any byte of the service worker changed. Browser tests run
+		// one at a time (playwright.config.ts), and the file is restored before the next one.
+		const file = join(process.cwd(), 'build', 'service-worker.js');
+		const original = readFileSync(file, 'utf8');
+		writeFileSync(file, `${original}\n// ${unique('next version')}\n`);
+		const notice = page.getByRole('status').filter({ hasText: 'A new version of Kith is ready' });
+		try {
+			await page.evaluate(async () => {
+				await (await navigator.serviceWorker.ready).update();
+			});
+			await expect(notice).toBeVisible();
+			const reloaded = page.waitForEvent('load');
+			await notice.getByRole('button', { name: 'Reload to update' }).click();
+			await reloaded;
+		} finally {
+			writeFileSync(file, original);
+		}
+		await expect(message(page, text)).toBeVisible();
+		await expect(page.getByRole('textbox', { name: 'Message' })).toHaveValue(draft);
+		await expect(notice).toHaveCount(0);
+	});
+
+	test('a draft is kept per conversation and survives a reload', async ({ page }) => {
+		await onboard(page, unique('Drafter'));
+		const first = page.url();
+		const draft = unique('not sent yet');
+		const box = page.getByRole('textbox', { name: 'Message' });
+		await box.fill(draft);
+
+		await newChannel(page, unique('other'));
+		await expect(box).toHaveValue('');
+		const other = unique('another draft');
+		await box.fill(other);
+
+		await page.goto(first);
+		await expect(box).toHaveValue(draft);
+		await page.reload();
+		await expect(box).toHaveValue(draft);
+		await page.goBack();
+		await expect(box).toHaveValue(other);
 	});
 });
