@@ -142,4 +142,26 @@ test.describe('Kith as an installable, offline app', () => {
 		await page.goBack();
 		await expect(box).toHaveValue(other);
 	});
+
+	test('after onboarding, Kith asks once for persistent storage', async ({ page }) => {
+		await page.addInitScript(() => {
+			const persist = StorageManager.prototype.persist;
+			StorageManager.prototype.persist = function () {
+				localStorage.setItem(
+					'test:persist-calls',
+					String(Number(localStorage.getItem('test:persist-calls')) + 1)
+				);
+				return persist.call(this);
+			};
+		});
+		const calls = () => page.evaluate(() => Number(localStorage.getItem('test:persist-calls')));
+		await page.goto('/');
+		await expect(page.getByRole('textbox', { name: 'Display name' })).toBeVisible();
+		expect(await calls()).toBe(0);
+		await onboard(page, unique('Keeper'));
+		await expect.poll(calls).toBe(1);
+		await page.reload();
+		await expect(messageLog(page)).toBeVisible();
+		expect(await calls()).toBe(1);
+	});
 });
