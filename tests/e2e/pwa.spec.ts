@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { message, messageLog, newChannel, onboard, post, unique } from './helpers';
 
 test.describe('Kith as an installable, offline app', () => {
@@ -164,4 +167,68 @@ test.describe('Kith as an installable, offline app', () => {
 		await expect(messageLog(page)).toBeVisible();
 		expect(await calls()).toBe(1);
 	});
+
+	test('with the relay stopped, a new window opens the app and the conversations from the device', async ({
+		browser
+	}) => {
+		// A relay of this test's own (the shared one must keep running), serving the same build.
+		const port = await freePort();
+		const dataDir = mkdtempSync(join(tmpdir(), 'kith-cold-'));
+		const relay = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts'], {
+			env: {
+				...process.env,
+				PORT: String(port),
+				HOST: '127.0.0.1',
+				DATA_DIR: dataDir,
+				LOG_LEVEL: 'warn'
+			},
+			stdio: 'ignore'
+		});
+		const exited = once(relay, 'exit');
+		const origin = `http://127.0.0.1:${port}`;
+		const context = await browser.newContext({ baseURL: origin });
+		try {
+			await expect
+				.poll(async () => (await fetch(`${origin}/healthz`).catch(() => null))?.ok ?? false, {
+					timeout: 20_000
+				})
+				.toBe(true);
+			let page: Page = await context.newPage();
+			await onboard(page, unique('Cold'));
+			const text = unique('stored here');
+			await post(page, text);
+			const channel = page.url();
+			await expect
+				.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null))
+				.toBe(true);
+
+			relay.kill('SIGTERM');
+			await exited;
+			await page.close();
+			page = await context.newPage();
+			const response = await page.goto(channel);
+			expect(response?.fromServiceWorker()).toBe(true);
+			await expect(message(page, text)).toBeVisible();
+			await expect(
+				page.getByRole('navigation', { name: 'Conversations' }).getByText('general')
+			).toBeVisible();
+			// And it can be answered: the reply is kept on the device until the relay is back.
+			await post(page, unique('written while the relay is down'));
+		} finally {
+			await context.close();
+			if (relay.exitCode === null) relay.kill('SIGKILL');
+			rmSync(dataDir, { recursive: true, force: true });
+		}
+	});
 });
+
+function freePort(): Promise<number> {
+	return new Promise((resolve, reject) => {
+		const server = createServer();
+		server.once('error', reject);
+		server.listen(0, '127.0.0.1', () => {
+			const address = server.address();
+			server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+		});
+	});
+}
