@@ -9,7 +9,9 @@
  *   from storage plus the accepted-but-not-yet-committed updates, synchronously, so no other
  *   connection ever sees it. An accepted update is queued; the queue is committed to SQLite in
  *   one transaction per event-loop turn (group commit), and only then forwarded to the other
- *   connections. A failed commit keeps the queue in memory and retries; nothing is dropped.
+ *   connections: per commit, not per update (one merged message, one socket write, per
+ *   connection; `#forward`). A failed commit keeps the queue in memory and retries; nothing is
+ *   dropped.
  * - Acknowledgements: each document keeps the state vector of what storage holds (`stored`),
  *   advanced only after a commit succeeded. Connections that asked for it (`ack=1`) get it
  *   when they open and, after each commit that advanced it, the entries that grew, before the
@@ -465,12 +467,21 @@ export class Docs {
 			if (!m) single.set(b, (m = encodeUpdateMessage(b.data)));
 			return m;
 		};
-		let merged: Uint8Array | null = null;
-		const mergedMessage = (): Uint8Array =>
-			(merged ??=
-				list.length === 1
-					? messageOf(list[0]!)
-					: encodeUpdateMessage(Y.mergeUpdates(list.map((b) => b.data))));
+		let merged: Uint8Array | null | undefined;
+		const mergedMessage = (): Uint8Array | null => {
+			if (merged !== undefined) return merged;
+			try {
+				merged =
+					list.length === 1
+						? messageOf(list[0]!)
+						: encodeUpdateMessage(Y.mergeUpdates(list.map((b) => b.data)));
+			} catch (err) {
+				// Never expected (each update was applied); the updates then go one by one.
+				this.log.error({ err, doc: entry.name }, 'could not merge a commit’s updates');
+				merged = null;
+			}
+			return merged;
+		};
 		// Access is re-checked before every forward: a connection opened before the
 		// conversation existed, or whose user was just removed, gets nothing more of it.
 		const mayRead = this.#readers(entry);
@@ -484,8 +495,9 @@ export class Docs {
 				);
 				continue;
 			}
-			if (!senders.has(c)) {
-				this.send(c, mergedMessage());
+			const m = senders.has(c) ? null : mergedMessage();
+			if (m) {
+				this.send(c, m);
 				this.metrics.updatesOut.inc(list.length);
 				continue;
 			}
