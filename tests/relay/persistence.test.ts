@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { createConversation, postMessage, readMessages, setProfile } from '../../src/lib/model';
 import { getSessionToken } from '../../src/lib/sync/relay-auth';
@@ -8,25 +8,17 @@ import {
 	metric,
 	newDevice,
 	removeDir,
-	startRelay,
 	synced,
 	tempDataDir,
 	until,
 	type Device,
-	type Relay
+	type Relay,
+	withCleanup
 } from './helpers/relay';
 
-const cleanup: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-	for (const f of cleanup.splice(0).reverse()) await f();
-});
-async function relayAt(dataDir: string, env: Record<string, string> = {}): Promise<Relay> {
-	const r = await startRelay({ dataDir, env });
-	cleanup.push(() => r.kill());
-	return r;
-}
+const { defer, relayAt } = withCleanup();
 function track<T extends { provider: { destroy(): void } }>(c: T): T {
-	cleanup.push(() => c.provider.destroy());
+	defer(() => c.provider.destroy());
 	return c;
 }
 
@@ -54,7 +46,7 @@ async function download(relay: Relay, who: Device, name: string): Promise<Y.Doc>
 describe('durability', () => {
 	it('keeps everything across a clean restart (SIGTERM exits 0)', async () => {
 		const dir = tempDataDir();
-		cleanup.push(() => removeDir(dir));
+		defer(() => removeDir(dir));
 		const relay = await relayAt(dir);
 		const alice = await newDevice(relay);
 		const a = await createGroup(relay, alice, '3001');
@@ -73,7 +65,7 @@ describe('durability', () => {
 
 	it('keeps every update it forwarded before a kill -9', async () => {
 		const dir = tempDataDir();
-		cleanup.push(() => removeDir(dir));
+		defer(() => removeDir(dir));
 		const relay = await relayAt(dir);
 		const alice = await newDevice(relay);
 		const bob = await newDevice(relay);
@@ -102,7 +94,7 @@ describe('durability', () => {
 
 	it('evicts an idle document and reloads it intact, compacted', async () => {
 		const dir = tempDataDir();
-		cleanup.push(() => removeDir(dir));
+		defer(() => removeDir(dir));
 		const relay = await relayAt(dir, { DOC_IDLE_MS: '300', COMPACT_AFTER_UPDATES: '20' });
 		const alice = await newDevice(relay);
 		const a = await createGroup(relay, alice, '3003');
@@ -124,7 +116,7 @@ describe('durability', () => {
 
 	it('reports a full disk to the writer (4507) and damages nothing already stored', async () => {
 		const dir = tempDataDir();
-		cleanup.push(() => removeDir(dir));
+		defer(() => removeDir(dir));
 		// 40 pages of 4 KiB: room for the tables and a few messages only.
 		const relay = await relayAt(dir, { SQLITE_MAX_PAGES: '40', STORAGE_RETRY_MS: '100' });
 		const alice = await newDevice(relay);
@@ -160,7 +152,7 @@ describe('durability', () => {
 describe('the relay is a cache, not the only copy', () => {
 	it('restores a wiped DATA_DIR from a member device, without duplicates', async () => {
 		const dir = tempDataDir();
-		cleanup.push(() => removeDir(dir));
+		defer(() => removeDir(dir));
 		const relay = await relayAt(dir);
 		const alice = await newDevice(relay);
 		const bob = await newDevice(relay);

@@ -1,6 +1,6 @@
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { WebsocketProvider } from 'y-websocket';
 import { createConversation, postMessage, readMessages } from '../../src/lib/model';
 import { messageStored } from '../../sync-server/protocol';
@@ -17,26 +17,18 @@ import {
 	newDevice,
 	rawSocket,
 	removeDir,
-	startRelay,
 	synced,
 	tempDataDir,
 	until,
 	type Device,
-	type Relay
+	type Relay,
+	withCleanup
 } from './helpers/relay';
 
-const cleanup: Array<() => Promise<unknown> | void> = [];
-afterEach(async () => {
-	for (const f of cleanup.splice(0).reverse()) await f();
-});
-async function relayAt(dataDir: string, env: Record<string, string> = {}): Promise<Relay> {
-	const r = await startRelay({ dataDir, env });
-	cleanup.push(() => r.kill());
-	return r;
-}
+const { defer, relayAt } = withCleanup();
 async function freshRelay(env: Record<string, string> = {}): Promise<Relay> {
 	const dir = tempDataDir();
-	cleanup.push(() => removeDir(dir));
+	defer(() => removeDir(dir));
 	return relayAt(dir, env);
 }
 
@@ -56,7 +48,7 @@ function ackingClient(relay: Relay, docName: string, token: string, doc = new Y.
 		if (ack.full) stored.clear();
 		for (const [c, k] of ack.vector) stored.set(c, Math.max(k, stored.get(c) ?? 0));
 	};
-	cleanup.push(() => provider.destroy());
+	defer(() => provider.destroy());
 	return { doc, provider, acks, stored };
 }
 
@@ -127,14 +119,14 @@ describe('stored acknowledgements (message 100)', () => {
 		const alice = await newDevice(relay);
 		const bob = await newDevice(relay);
 		const errors = vi.spyOn(console, 'error');
-		cleanup.push(() => errors.mockRestore());
+		defer(() => errors.mockRestore());
 		const a = await group(relay, alice, '5002', [bob.user]);
 		// A standard y-websocket client (bob) that writes too, and a raw socket recording frames.
 		const b = connect(relay, 'conv:5002', bob.token);
-		cleanup.push(() => b.provider.destroy());
+		defer(() => b.provider.destroy());
 		await synced(b.provider);
 		const raw = await rawSocket(`${relay.ws}/conv:5002?token=${bob.token}`);
-		cleanup.push(() => raw.ws.close());
+		defer(() => raw.ws.close());
 		postMessage(b.doc, { content: 'from a standard client', created_by: bob.user });
 		postMessage(a.doc, { content: 'from an acking client', created_by: alice.user });
 		await until(() => readMessages(b.doc).length === 2, 5000, 'both messages at bob');
@@ -155,7 +147,7 @@ describe('stored acknowledgements (message 100)', () => {
 
 	it('never claims an update the disk refused, and everything it claimed survives a kill -9', async () => {
 		const dir = tempDataDir();
-		cleanup.push(() => removeDir(dir));
+		defer(() => removeDir(dir));
 		// 40 pages of 4 KiB: room for the tables and a few messages only.
 		const relay = await relayAt(dir, { SQLITE_MAX_PAGES: '40', STORAGE_RETRY_MS: '100' });
 		const alice = await newDevice(relay);
@@ -196,7 +188,7 @@ describe('stored acknowledgements (message 100)', () => {
 
 	it('acknowledges only what a relay killed mid-burst had committed', async () => {
 		const dir = tempDataDir();
-		cleanup.push(() => removeDir(dir));
+		defer(() => removeDir(dir));
 		// The burst is faster than the rate limits allow: lift them, or the writer is closed (4429)
 		// in the very turn its updates are accepted, before any acknowledgement reaches it.
 		const unlimited = '1000000';
@@ -235,7 +227,7 @@ describe('RelaySession with a DeliveryTracker', () => {
 			disableBc: true,
 			network
 		});
-		cleanup.push(() => s.destroy());
+		defer(() => s.destroy());
 		return s;
 	}
 
@@ -253,7 +245,7 @@ describe('RelaySession with a DeliveryTracker', () => {
 		const link = a.connect(`conv:${meta.id}`, doc);
 		const tracker = new DeliveryTracker(doc);
 		tracker.attach(link);
-		cleanup.push(() => tracker.destroy());
+		defer(() => tracker.destroy());
 		await link.whenSynced;
 		const first = postMessage(doc, { content: 'online', created_by: a.userId });
 		await until(() => tracker.isStored(first.id), 5000, 'the first message stored');
@@ -291,7 +283,7 @@ describe('RelaySession with a DeliveryTracker', () => {
 		const linkA = a.connect(`conv:${meta.id}`, docA);
 		const tracker = new DeliveryTracker(docA);
 		tracker.attach(linkA);
-		cleanup.push(() => tracker.destroy());
+		defer(() => tracker.destroy());
 		await linkA.whenSynced;
 		const docB = new Y.Doc();
 		await b.connect(`conv:${meta.id}`, docB).whenSynced;

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as Y from 'yjs';
+import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import { generateKeyPair, type DeviceKeyPair } from '../../../src/lib/sync/identity';
@@ -106,6 +107,27 @@ export async function startRelay(
 			if (proc.exitCode !== null || proc.signalCode !== null) return;
 			proc.kill('SIGKILL');
 			await exited;
+		}
+	};
+}
+
+/**
+ * Per-test teardown for relay tests: `relayAt` starts a relay on a data folder and kills it
+ * after the test; `defer` adds any other undo. Call once per file; it registers `afterEach`.
+ */
+export function withCleanup() {
+	const cleanup: Array<() => Promise<unknown> | void> = [];
+	afterEach(async () => {
+		for (const f of cleanup.splice(0).reverse()) await f();
+	});
+	return {
+		defer(f: () => Promise<unknown> | void): void {
+			cleanup.push(f);
+		},
+		async relayAt(dataDir: string, env: Record<string, string> = {}): Promise<Relay> {
+			const r = await startRelay({ dataDir, env });
+			cleanup.push(() => r.kill());
+			return r;
 		}
 	};
 }
