@@ -146,6 +146,44 @@ test.describe('Kith as an installable, offline app', () => {
 		await expect(box).toHaveValue(other);
 	});
 
+	test('two tabs of one person stay in step, offline too, and a reload of each keeps everything', async ({
+		page,
+		context
+	}) => {
+		await onboard(page, unique('Twotabs'));
+		const channel = page.url();
+		const second = await context.newPage();
+		await second.goto(channel);
+		await expect(messageLog(second)).toBeVisible();
+
+		const online = unique('from tab one');
+		await post(page, online);
+		await expect(message(second, online)).toHaveCount(1);
+
+		// No relay to carry anything between them: the tabs talk to each other directly.
+		await context.setOffline(true);
+		const offline = unique('from tab two, offline');
+		await post(second, offline);
+		await expect(message(page, offline)).toHaveCount(1);
+		const posted = message(page, offline);
+		await posted.hover();
+		await posted.getByRole('button', { name: 'Add reaction' }).click();
+		await page
+			.getByRole('dialog', { name: 'Choose a reaction' })
+			.getByRole('button', { name: '🎉', exact: true })
+			.click();
+		await expect(message(second, offline).getByRole('button', { name: '🎉 1' })).toBeVisible();
+
+		// Both wrote to the same IndexedDB: each reload reads one consistent copy.
+		for (const tab of [page, second]) {
+			await tab.reload();
+			await expect(message(tab, online)).toHaveCount(1);
+			await expect(message(tab, offline).getByRole('button', { name: '🎉 1' })).toBeVisible();
+		}
+		await context.setOffline(false);
+		await second.close();
+	});
+
 	test('after onboarding, Kith asks once for persistent storage', async ({ page }) => {
 		await page.addInitScript(() => {
 			const persist = StorageManager.prototype.persist;

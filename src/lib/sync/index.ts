@@ -5,3 +5,4 @@
 export * from './delivery';
 export * from './local-doc';
 export * from './open-conversation';
+export * from './tab-sync';
