@@ -25,6 +25,10 @@ export interface DocOpener {
 	awareness?(name: string): Awareness | null;
 	/** Which messages of an open conversation the relay has stored (null without a relay). */
 	delivery?(name: string): DeliveryTracker | null;
+	/** Resolves once a released document's storage has closed (freeing space needs it). */
+	closed?(name: string): Promise<void>;
+	/** Whether anyone holds the document open. */
+	isOpen?(name: string): boolean;
 }
 
 /** Whether this device can reach the relay. */

@@ -81,6 +81,16 @@ export class RefCountedOpener implements DocOpener {
 		this.#closing.set(name, closed);
 	}
 
+	/** Resolves once a released document's storage has finished closing (at once if open or unknown). */
+	closed(name: string): Promise<void> {
+		return this.#closing.get(name) ?? Promise.resolve();
+	}
+
+	/** Whether anyone holds the document open. */
+	isOpen(name: string): boolean {
+		return this.#entries.has(name);
+	}
+
 	awareness(name: string): Awareness | null {
 		return this.#entries.get(name)?.awareness ?? null;
 	}
