@@ -42,4 +42,6 @@ export interface ConnectionSource {
 	readonly state: ConnectionState;
 	/** What to tell the person, e.g. "Reconnecting in 4 s". */
 	readonly detail: string | null;
+	/** While conversations catch up with the relay: how many are done of how many. */
+	readonly catchingUp?: { done: number; total: number } | null;
 }
