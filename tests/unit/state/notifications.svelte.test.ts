@@ -30,13 +30,16 @@ function item(
 		otherUserId: null,
 		unread: 0,
 		lastMessageId: newest,
-		newestFromOthers: newest && {
-			id: newest,
-			created_by: 'bo',
-			content: `message ${newest}`,
-			hasAttachments: false,
-			isVoice: false
-		},
+		newestFromOthers:
+			newest === null
+				? null
+				: {
+						id: newest,
+						created_by: 'bo',
+						content: `message ${newest}`,
+						hasAttachments: false,
+						isVoice: false
+					},
 		...extra
 	};
 }
