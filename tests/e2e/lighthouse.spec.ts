@@ -68,6 +68,7 @@ test('Lighthouse scores accessibility and best practices at 95 or more, on onboa
 	baseURL
 }) => {
 	test.setTimeout(150_000);
+	if (!baseURL) throw new Error('playwright.config.ts sets baseURL');
 	const profile = mkdtempSync(join(tmpdir(), 'kith-lighthouse-'));
 	try {
 		const first = await audit(`${baseURL}/`, profile);
