@@ -14,6 +14,7 @@ import {
 } from '$lib/model';
 import type { ConnectionSource, DocOpener } from './doc-opener';
 import { Drafts } from './composer.svelte';
+import type { DeviceManager } from './devices.svelte';
 import { ConversationList, KnownConversations } from './conversation-list.svelte';
 import { Presence } from './presence.svelte';
 import { ReadMarkers } from './read-markers.svelte';
@@ -33,6 +34,8 @@ export interface SessionOptions {
 	connection: ConnectionSource;
 	/** Where small per-device settings live (read markers, drafts); null keeps them in memory. */
 	storage?: Storage | null;
+	/** The person's devices (Settings); absent without a relay. */
+	devices?: DeviceManager;
 }
 
 /**
@@ -54,6 +57,7 @@ export class Session {
 	readonly known: KnownConversations;
 	readonly drafts: Drafts;
 	readonly conversations: ConversationList;
+	readonly devices: DeviceManager | null;
 
 	readonly onboarded = $derived.by(() => this.workspace.profile !== undefined);
 
@@ -63,6 +67,7 @@ export class Session {
 		this.me = options.me;
 		this.publicKey = options.publicKey ?? '';
 		this.connection = options.connection;
+		this.devices = options.devices ?? null;
 		this.workspace = new WorkspaceDirectory(workspaceDoc, options.me);
 		this.presence = new Presence(options.opener.awareness?.(WORKSPACE_DOC) ?? null, options.me);
 		this.markers = new ReadMarkers(options.me, storage);
