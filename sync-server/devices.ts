@@ -41,8 +41,11 @@ export interface DeviceInfo {
 
 /** Characters of a link id: base64url of 16 random bytes. */
 const LINK_ID = /^[A-Za-z0-9_-]{22}$/;
-/** Largest link ciphertext (base64url): a key, a user id and a name fit in a few hundred. */
-const MAX_CIPHERTEXT_CHARS = 4096;
+/**
+ * Largest link ciphertext (base64url): a key, a user id and a name take a few hundred; the
+ * rest is room for the conversation ids the identity device hands over (300 × 22 bytes).
+ */
+const MAX_CIPHERTEXT_CHARS = 12_000;
 /** Links a person may have open at once. */
 const MAX_OPEN_LINKS = 5;
 /** After its link is fetched, a new device has this long to sign in for the first time. */
@@ -206,7 +209,7 @@ export class Devices implements DeviceHooks {
 			throw new AuthError(
 				400,
 				'bad_request',
-				'ciphertext must be base64url, at most 4096 characters.'
+				'ciphertext must be base64url, at most 12,000 characters.'
 			);
 		}
 		const identity = fromBase64Url(identityKey);

@@ -17,9 +17,13 @@ import {
 	type DeviceKeyPair
 } from '../../src/lib/sync/identity';
 import { getSessionToken, RelayAuthError } from '../../src/lib/sync/relay-auth';
+import { DEVICE_REVOKED_CLOSE, RelaySession, type RelayStatus } from '../../src/lib/sync/relay';
+import { WebSocket } from 'ws';
+import * as Y from 'yjs';
 import {
 	closeCodeWithin,
 	connect,
+	until,
 	newDevice,
 	rawSocket,
 	synced,
@@ -33,12 +37,17 @@ const { relayAt, defer } = withCleanup();
 
 /** Links a second device to `a` and signs it in; returns its key and token. */
 async function linkSecond(relay: Relay, a: Device, name = 'Phone') {
-	const link = await createDeviceLink({ relay: relay.http, token: a.token, identity: a.key });
+	const link = await createDeviceLink({
+		relay: relay.http,
+		token: a.token,
+		identity: a.key,
+		conversations: ['7', '42', 'not-an-id']
+	});
 	const fragment = new URL(link.url).hash;
 	const claimed = await claimDeviceLink(relay.http, fragment);
 	const key = deserializeKeyPair(claimed.stored);
 	const session = await getSessionToken(relay.http, key, { deviceName: name });
-	return { link, fragment, key, token: session.token, session };
+	return { link, fragment, key, claimed, token: session.token, session };
 }
 
 async function refusal(p: Promise<unknown>): Promise<RelayAuthError> {
@@ -68,6 +77,8 @@ describe('a second device', () => {
 		expect(b.key.userId).toBe(a.user);
 		expect(holdsIdentityKey(b.key)).toBe(false);
 		expect(toBase64Url(b.key.publicKey)).not.toBe(toBase64Url(a.key.publicKey));
+		// The conversations the identity device knew come along (a private group is listed nowhere).
+		expect(b.claimed.conversations).toEqual(['42', '7']);
 
 		// Neither the new device's secret key nor the identity key is anywhere in the relay's files.
 		await relay.stop();
@@ -252,5 +263,43 @@ describe('signing a device out', () => {
 		);
 		// Without a token, nothing.
 		expect((await fetch(`${relay.http}/devices`)).status).toBe(401);
+	});
+});
+
+describe('the app, signed out from another device', () => {
+	it('stops at once and says why, and says it again on its next start', async () => {
+		const relay = await relayAt(tempDataDir());
+		const a = await newDevice(relay);
+		const b = await linkSecond(relay, a);
+		const start = () => {
+			const refused: number[] = [];
+			const statuses: RelayStatus[] = [];
+			const s = new RelaySession({
+				url: relay.http,
+				keyPair: b.key,
+				WebSocketPolyfill: WebSocket,
+				disableBc: true,
+				network: null,
+				onRefused: (_doc, code) => refused.push(code)
+			});
+			s.onStatus((st) => statuses.push(st));
+			defer(() => s.destroy());
+			return { s, refused, statuses };
+		};
+		const running = start();
+		await running.s.connect('workspace', new Y.Doc()).whenSynced;
+		const bId = (await listDevices(relay.http, await running.s.token())).find((d) => d.current)!.id;
+
+		await revokeDevice(relay.http, a.token, bId);
+		await until(() => running.refused.length > 0, 3000, 'the refusal');
+		expect(running.refused).toEqual([DEVICE_REVOKED_CLOSE]);
+		expect(running.s.status).toBe('refused');
+
+		// A fresh start signs in again: the relay refuses the session, reported the same way.
+		const next = start();
+		next.s.connect('workspace', new Y.Doc());
+		await until(() => next.refused.length > 0, 3000, 'the refusal on start');
+		expect(next.refused).toEqual([DEVICE_REVOKED_CLOSE]);
+		expect(next.s.status).toBe('refused');
 	});
 });

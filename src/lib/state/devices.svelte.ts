@@ -70,13 +70,16 @@ export class DeviceManager {
 	}
 
 	/** Makes a new one-time link (replacing one on show) and watches for its device. */
-	async createLink(displayName?: string): Promise<DeviceLink> {
+	async createLink(
+		handOver: { displayName?: string | undefined; conversations?: Iterable<string> } = {}
+	): Promise<DeviceLink> {
 		const link = await createDeviceLink({
 			relay: this.#relay.url,
 			token: await this.#relay.token(),
 			identity: this.#relay.keyPair,
 			appUrl: this.#appUrl,
-			...(displayName ? { displayName } : {})
+			...(handOver.displayName ? { displayName: handOver.displayName } : {}),
+			...(handOver.conversations ? { conversations: handOver.conversations } : {})
 		});
 		this.#link = link;
 		this.#arrived = null;

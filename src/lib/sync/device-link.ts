@@ -25,6 +25,7 @@ import {
 	toBase64Url,
 	DEVICE_LINK_CONTEXT
 } from '../model/identity';
+import { Patterns } from '../model/schema';
 import {
 	generateKeyPair,
 	holdsIdentityKey,
@@ -53,7 +54,15 @@ interface LinkBundle {
 	user_id: string;
 	secret_key: string;
 	display_name?: string;
+	/**
+	 * Conversations the identity device knows: a private group is listed nowhere the new device
+	 * could find it (channels are in the workspace, direct messages derive from people).
+	 */
+	conversations?: string[];
 }
+
+/** Conversation ids a link carries at most (the newest; ids are time-ordered). */
+export const MAX_LINKED_CONVERSATIONS = 300;
 
 const NONCE_BYTES = 12;
 const encoder = new TextEncoder();
@@ -91,7 +100,10 @@ export function openLinkBundle(ciphertext: string, id: string, secret: Uint8Arra
 	}
 	const b = JSON.parse(new TextDecoder().decode(plain)) as Partial<LinkBundle>;
 	if (b.v !== 1 || !isDerivedUserId(b.user_id) || typeof b.secret_key !== 'string') throw damaged;
-	return b as LinkBundle;
+	const conversations = Array.isArray(b.conversations)
+		? b.conversations.filter((id): id is string => typeof id === 'string' && Patterns.id.test(id))
+		: [];
+	return { ...(b as LinkBundle), conversations };
 }
 
 /** The id and secret of a link's fragment (`#<id>.<secret>`, with or without the `#`). */
@@ -126,6 +138,8 @@ export async function createDeviceLink(options: {
 	/** Where the app is opened (default: the relay's address; the relay serves the app). */
 	appUrl?: string;
 	displayName?: string;
+	/** Conversation ids to hand over (the newest {@link MAX_LINKED_CONVERSATIONS}). */
+	conversations?: Iterable<string>;
 	fetch?: typeof fetch;
 }): Promise<DeviceLink> {
 	const { identity } = options;
@@ -143,7 +157,8 @@ export async function createDeviceLink(options: {
 			v: 1,
 			user_id: identity.userId,
 			secret_key: toBase64Url(device.secretKey),
-			...(options.displayName ? { display_name: options.displayName } : {})
+			...(options.displayName ? { display_name: options.displayName } : {}),
+			conversations: newest([...(options.conversations ?? [])], MAX_LINKED_CONVERSATIONS)
 		},
 		id,
 		secret
@@ -169,6 +184,12 @@ export async function createDeviceLink(options: {
 	};
 }
 
+function newest(ids: string[], n: number): string[] {
+	const valid = [...new Set(ids)].filter((id) => Patterns.id.test(id));
+	valid.sort((a, b) => (BigInt(b) > BigInt(a) ? 1 : BigInt(b) < BigInt(a) ? -1 : 0));
+	return valid.slice(0, n);
+}
+
 /**
  * Fetches (once: the relay forgets it) and opens a link; returns the key to store on this
  * device.
@@ -179,7 +200,12 @@ export async function claimDeviceLink(
 	relay: string,
 	fragment: string,
 	options: { fetch?: typeof fetch } = {}
-): Promise<{ stored: StoredKeyPair; userId: string; displayName: string | null }> {
+): Promise<{
+	stored: StoredKeyPair;
+	userId: string;
+	displayName: string | null;
+	conversations: string[];
+}> {
 	const link = parseLinkFragment(fragment);
 	if (!link) {
 		throw new DeviceLinkError(
@@ -198,7 +224,8 @@ export async function claimDeviceLink(
 	return {
 		stored: serializeKeyPair(pair),
 		userId: bundle.user_id,
-		displayName: bundle.display_name ?? null
+		displayName: bundle.display_name ?? null,
+		conversations: bundle.conversations ?? []
 	};
 }
 
