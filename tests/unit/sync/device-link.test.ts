@@ -21,7 +21,7 @@ const bundle = { v: 1 as const, user_id: generateKeyPair().userId, secret_key: '
 describe('device link bundle', () => {
 	it('opens with its secret and id, and holds no plaintext', () => {
 		const sealed = sealLinkBundle(bundle, ID, SECRET);
-		expect(openLinkBundle(sealed, ID, SECRET)).toEqual(bundle);
+		expect(openLinkBundle(sealed, ID, SECRET)).toEqual({ ...bundle, conversations: [] });
 		expect(sealed).not.toContain(bundle.user_id);
 		expect(Buffer.from(sealed, 'base64url').toString('latin1')).not.toContain(bundle.user_id);
 		// A fresh nonce each time: the same bundle never seals to the same text.
@@ -43,6 +43,15 @@ describe('device link bundle', () => {
 	])('refuses to open with %s', (_what, open) => {
 		const sealed = sealLinkBundle(bundle, ID, SECRET);
 		expect(() => open(sealed)).toThrow(DeviceLinkError);
+	});
+
+	it('carries conversation ids, and drops anything that is not one', () => {
+		const sealed = sealLinkBundle(
+			{ ...bundle, conversations: ['42', '0', '7', 'conv:1', '123456789012345678901'] },
+			ID,
+			SECRET
+		);
+		expect(openLinkBundle(sealed, ID, SECRET).conversations).toEqual(['42', '7']);
 	});
 
 	it('reads a link fragment, with or without #, and nothing else', () => {
