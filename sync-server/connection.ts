@@ -79,8 +79,11 @@ export class Connections {
 		});
 
 		const url = new URL(req.url ?? '/', 'http://relay');
-		const user = this.auth.authenticate(url.searchParams.get('token'));
-		if (user === null) return refuse(CloseCode.unauthorized, 'missing, invalid or expired token');
+		const claims = this.auth.authenticateDevice(url.searchParams.get('token'));
+		if (claims === null) return refuse(CloseCode.unauthorized, 'missing, invalid or expired token');
+		if ('revoked' in claims) return refuse(CloseCode.deviceRevoked, 'device signed out');
+		const { user, device } = claims;
+		if (device !== null) this.auth.devices?.touch?.(user, device);
 		let name: string;
 		try {
 			name = decodeURIComponent(url.pathname.slice('/sync/'.length));
@@ -109,6 +112,7 @@ export class Connections {
 			id,
 			ws,
 			user,
+			device,
 			address,
 			entry,
 			awarenessIds: new Set(),
