@@ -8,8 +8,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { AuthError, type Auth } from './auth.ts';
+import { handleBlobRequest, type BlobStore } from './blobs.ts';
 import type { Config } from './config.ts';
 import type { Connections } from './connection.ts';
+import type { Docs } from './docs.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -57,6 +59,7 @@ export function createHttpServer(deps: {
 	metrics: Metrics;
 	log: Logger;
 	healthy: () => boolean;
+	blobs: { store: BlobStore; docs: Docs };
 }): { server: Server; wss: WebSocketServer } {
 	const { config, auth, connections, metrics, log } = deps;
 	const wss = new WebSocketServer({
@@ -136,6 +139,8 @@ export function createHttpServer(deps: {
 				throw err;
 			}
 		}
+		if (path.startsWith('/blobs/'))
+			return handleBlobRequest({ ...deps.blobs, auth, log }, req, res, url);
 		if (path.startsWith('/sync'))
 			return json(res, 426, { error: 'upgrade', message: 'Connect with a WebSocket.' });
 		if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method' });
