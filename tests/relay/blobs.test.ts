@@ -43,7 +43,7 @@ function sha(bytes: Uint8Array): string {
 	return createHash('sha256').update(bytes).digest('hex');
 }
 
-function put(who: Device, conversation: string, bytes: Uint8Array, name = sha(bytes)) {
+function put(who: Device, conversation: string, bytes: Uint8Array<ArrayBuffer>, name = sha(bytes)) {
 	return fetch(`${relay.http}/blobs/${name}?conversation=${conversation}`, {
 		method: 'PUT',
 		headers: { authorization: `Bearer ${who.token}`, 'content-type': 'application/octet-stream' },

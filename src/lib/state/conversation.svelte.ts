@@ -14,6 +14,7 @@ import {
 	removeMember,
 	toggleReaction,
 	type ConversationMeta,
+	type FileAttachment,
 	type Member,
 	type Message,
 	type MessageRecord
@@ -94,8 +95,12 @@ export class ConversationState {
 		return this.#delivery !== null;
 	}
 
-	post(content: string): MessageRecord {
-		return postMessage(this.doc, { content, created_by: this.me });
+	/** Posts a message; `extra` carries its files or voice recording (files.svelte.ts). */
+	post(
+		content: string,
+		extra: { file_attachments?: FileAttachment[]; audio_url?: string } = {}
+	): MessageRecord {
+		return postMessage(this.doc, { content, created_by: this.me, ...extra });
 	}
 
 	reply(parentId: string, content: string): MessageRecord {
