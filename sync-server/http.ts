@@ -1,7 +1,7 @@
 /**
  * HTTP: the built app (build/, every unknown path answered 200 with index.html, as an SPA
- * needs), `GET /healthz`, `GET /metrics`, the auth endpoints, and the WebSocket upgrade on
- * `/sync/<doc-name>`.
+ * needs), `GET /healthz`, `GET /metrics`, the auth endpoints, the blob store (`/blobs/…`,
+ * blobs.ts), and the WebSocket upgrade on `/sync/<doc-name>`.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
