@@ -29,12 +29,13 @@ import { open, rename, rm, unlink } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import type Database from 'better-sqlite3';
+import type * as Y from 'yjs';
 import {
 	Patterns,
 	conversationDocName,
+	blobsOf,
 	conversationTypes,
-	formatBytes,
-	referencesBlob
+	formatBytes
 } from '../src/lib/model/index.ts';
 import { conversationKind, mayOpenConversation } from './access.ts';
 import type { Auth } from './auth.ts';
@@ -98,6 +99,7 @@ export class BlobStore {
 	readonly root: string;
 	readonly tmp: string;
 	readonly #db: Database.Database;
+	readonly #refs = new WeakMap<Y.Doc, Set<string>>();
 
 	constructor(
 		dataDir: string,
@@ -311,6 +313,23 @@ export class BlobStore {
 	}
 
 	/**
+	 * The blobs a conversation's messages reference, computed once per document state: a page
+	 * of images asks for each, and scanning a 100,000-message channel each time would add up.
+	 */
+	#referenced(doc: Y.Doc): Set<string> {
+		let set = this.#refs.get(doc);
+		if (set) return set;
+		set = new Set();
+		const t = conversationTypes(doc);
+		for (const array of [t.messages, t.replies]) {
+			for (const r of array.toArray()) for (const sha of blobsOf(r)) set.add(sha);
+		}
+		this.#refs.set(doc, set);
+		doc.once('update', () => this.#refs.delete(doc));
+		return set;
+	}
+
+	/**
 	 * Whether `user` may read `sha256` through conversation `conversationId` (or any recorded
 	 * one when null): 'ok', 'pending' (allowed by a message, but the bytes were not uploaded to
 	 * that conversation yet) or 'forbidden'.
@@ -328,11 +347,7 @@ export class BlobStore {
 			const doc = docs.get(conversationDocName(c)).doc;
 			if (conversationKind(doc) === null) continue;
 			if (!mayOpenConversation(doc, c, user, workspace)) continue;
-			const t = conversationTypes(doc);
-			const referenced =
-				t.messages.toArray().some((r) => referencesBlob(r, sha256)) ||
-				t.replies.toArray().some((r) => referencesBlob(r, sha256));
-			if (!referenced) continue;
+			if (!this.#referenced(doc).has(sha256)) continue;
 			if (this.#linked(sha256, c) && this.size(sha256) !== null) return 'ok';
 			pending = true;
 		}

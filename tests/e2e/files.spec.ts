@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { message, onboard, unique } from './helpers';
 
@@ -82,6 +83,13 @@ test('a file with an image preview is sent, and the other person sees the previe
 	expect(readFileSync((await download.path())!, 'utf8')).toBe(notes);
 	const [image] = await Promise.all([b.waitForEvent('download'), photo.click()]);
 	expect(readFileSync((await image.path())!).equals(PNG)).toBe(true);
+
+	// Attachments and the composer's file controls pass axe.
+	const axe = await new AxeBuilder({ page: b }).analyze();
+	const serious = axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+	expect(
+		serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+	).toEqual([]);
 
 	// Dropped and pasted files are attached too.
 	const dropped = await a.evaluateHandle(() => {

@@ -25,18 +25,27 @@ export function blobShaOfUrl(url: string | null | undefined): string | null {
 }
 
 /**
- * Whether a message record (not deleted) references a blob: one of its attachments has that
- * sha256, or its voice recording is stored under it.
+ * The blobs a message record (not deleted) references: its attachments' sha256 and its voice
+ * recording's. The relay's read rule and the app agree through this one function.
  */
-export function referencesBlob(record: MessageRecord | null | undefined, sha256: string): boolean {
-	if (!record || typeof record !== 'object' || record.deleted_at) return false;
-	if (blobShaOfUrl(record.audio_url) === sha256) return true;
+export function blobsOf(record: MessageRecord | null | undefined): string[] {
+	if (!record || typeof record !== 'object' || record.deleted_at) return [];
+	const out: string[] = [];
+	const audio = blobShaOfUrl(record.audio_url);
+	if (audio) out.push(audio);
 	const list: unknown = record.file_attachments;
-	if (!Array.isArray(list)) return false;
-	return list.some(
-		(a: unknown) =>
-			typeof a === 'object' && a !== null && (a as { sha256?: unknown }).sha256 === sha256
-	);
+	if (Array.isArray(list)) {
+		for (const a of list as unknown[]) {
+			const sha = (a as { sha256?: unknown } | null)?.sha256;
+			if (typeof sha === 'string' && Patterns.sha256.test(sha)) out.push(sha);
+		}
+	}
+	return out;
+}
+
+/** Whether a message record (not deleted) references a blob (see {@link blobsOf}). */
+export function referencesBlob(record: MessageRecord | null | undefined, sha256: string): boolean {
+	return blobsOf(record).includes(sha256);
 }
 
 /**
