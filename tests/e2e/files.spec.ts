@@ -115,6 +115,26 @@ test('a file with an image preview is sent, and the other person sees the previe
 		});
 	await expect(both.getByRole('link', { name: 'pasted.txt' })).toBeVisible({ timeout: 10_000 });
 
+	// A file in a thread: Enter sends it with no text.
+	await onA.hover();
+	await onA.getByRole('button', { name: 'Reply in thread' }).click();
+	const threadA = a.locator('aside');
+	const [chooser] = await Promise.all([
+		a.waitForEvent('filechooser'),
+		threadA.getByRole('button', { name: 'Attach file' }).click()
+	]);
+	await chooser.setFiles([
+		{ name: 'reply.txt', mimeType: 'text/plain', buffer: Buffer.from('in thread') }
+	]);
+	await expect(threadA.getByRole('button', { name: 'Remove reply.txt' })).toBeVisible();
+	await threadA.getByRole('textbox', { name: 'Reply' }).press('Enter');
+	await expect(onB).toContainText('1 reply', { timeout: 10_000 });
+	await onB.hover();
+	await onB.getByRole('button', { name: 'Reply in thread' }).click();
+	await expect(b.locator('aside').getByRole('link', { name: 'reply.txt' })).toBeVisible({
+		timeout: 10_000
+	});
+
 	await a.context().close();
 	await b.context().close();
 });

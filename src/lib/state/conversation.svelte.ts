@@ -103,8 +103,12 @@ export class ConversationState {
 		return postMessage(this.doc, { content, created_by: this.me, ...extra });
 	}
 
-	reply(parentId: string, content: string): MessageRecord {
-		return postReply(this.doc, parentId, { content, created_by: this.me });
+	reply(
+		parentId: string,
+		content: string,
+		extra: { file_attachments?: FileAttachment[]; audio_url?: string } = {}
+	): MessageRecord {
+		return postReply(this.doc, parentId, { content, created_by: this.me, ...extra });
 	}
 
 	edit(id: string, content: string): void {
@@ -159,7 +163,10 @@ export class ThreadState {
 		return this.#replies.value;
 	}
 
-	post(content: string): MessageRecord {
-		return this.conversation.reply(this.parentId, content);
+	post(
+		content: string,
+		extra: { file_attachments?: FileAttachment[]; audio_url?: string } = {}
+	): MessageRecord {
+		return this.conversation.reply(this.parentId, content, extra);
 	}
 }
