@@ -139,6 +139,47 @@ test('a file with an image preview is sent, and the other person sees the previe
 	await b.context().close();
 });
 
+test('a video shows inline with a poster frame made on the receiving device', async ({
+	browser
+}) => {
+	test.setTimeout(60_000);
+	const a = await person(browser, unique('Ada'));
+	const b = await person(browser, unique('Bo'));
+	// A one-second WebM drawn on a canvas and recorded in the page: a real video file.
+	const clip = await a.evaluateHandle(async () => {
+		const canvas = document.createElement('canvas');
+		canvas.width = 160;
+		canvas.height = 120;
+		const ctx = canvas.getContext('2d')!;
+		const recorder = new MediaRecorder(canvas.captureStream(15), { mimeType: 'video/webm' });
+		const chunks: Blob[] = [];
+		recorder.ondataavailable = (e) => chunks.push(e.data);
+		const done = new Promise((r) => (recorder.onstop = r));
+		recorder.start(100);
+		for (let i = 0; i < 15; i++) {
+			ctx.fillStyle = `hsl(${i * 24}, 80%, 50%)`;
+			ctx.fillRect(0, 0, 160, 120);
+			await new Promise((r) => setTimeout(r, 66));
+		}
+		recorder.stop();
+		await done;
+		const dt = new DataTransfer();
+		dt.items.add(new File(chunks, 'clip.webm', { type: 'video/webm' }));
+		return dt;
+	});
+	await a.getByRole('log', { name: 'general' }).dispatchEvent('drop', { dataTransfer: clip });
+	await expect(a.getByRole('button', { name: 'Remove clip.webm' })).toBeVisible();
+	const text = unique('a clip');
+	await send(a, text);
+	const onB = message(b, text, 'general');
+	await expect(onB.getByRole('link', { name: 'clip.webm' })).toBeVisible({ timeout: 10_000 });
+	const video = onB.locator('video');
+	await expect(video).toHaveAttribute('aria-label', 'clip.webm');
+	await expect(video).toHaveAttribute('poster', /^blob:/, { timeout: 10_000 });
+	await a.context().close();
+	await b.context().close();
+});
+
 test('a file over the relay’s limit is refused with a message before any byte is sent; one under it shows upload progress', async ({
 	browser
 }) => {

@@ -169,8 +169,12 @@ describe('the blob store', () => {
 		const pending = await get(carol, hash, mine.id);
 		expect(pending.status).toBe(404);
 		expect(await pending.json()).toMatchObject({ error: 'not_uploaded' });
-		// Nor may she upload into a conversation she is not in.
+		// Nor may she upload into a conversation she is not in, nor one the relay does not have
+		// (retryable: a conversation created offline may not have arrived yet).
 		expect((await put(carol, g.id, bytes)).status).toBe(403);
+		const unknown = await put(carol, newId(), bytes);
+		expect(unknown.status).toBe(404);
+		expect(await unknown.json()).toMatchObject({ error: 'unknown_conversation' });
 		// No token at all.
 		expect((await fetch(`${relay.http}/blobs/${hash}?conversation=${g.id}`)).status).toBe(401);
 		// A deleted message no longer grants access.
@@ -300,6 +304,12 @@ describe('the blob store', () => {
 		expect(bad.headers.get('content-range')).toBe('bytes */10000');
 		const cached = await get(bob, hash, g.id, { 'if-none-match': `"${hash}"` });
 		expect(cached.status).toBe(304);
+		const head = await fetch(`${relay.http}/blobs/${hash}?conversation=${g.id}`, {
+			method: 'HEAD',
+			headers: { authorization: `Bearer ${bob.token}` }
+		});
+		expect(head.status).toBe(200);
+		expect(head.headers.get('content-length')).toBe('10000');
 		g.close();
 	});
 });
