@@ -261,15 +261,15 @@ test('a voice message is recorded with a level meter, cancelled or sent, receive
 	await expect(mine).toBeEnabled({ timeout: 10_000 });
 	const voice = logB.getByRole('group', { name: 'Voice message' }).last();
 	// The recording's duration is written into the file, so it shows before playing.
-	await expect(voice).toContainText(/0:00 \/ 0:0[23]/);
+	await expect(voice).toContainText(/0:00 \/ 0:0[1-9]/);
 	const seek = voice.getByRole('slider', { name: 'Seek voice message' });
 	await expect(seek).toBeEnabled();
 	await mine.click();
 	await expect(voice.getByRole('button', { name: 'Pause voice message' })).toBeVisible();
-	await expect(voice).toContainText(/0:01 \/ 0:0[23]/, { timeout: 5_000 });
+	await expect(voice).toContainText(/0:01 \/ 0:0[1-9]/, { timeout: 5_000 });
 	await voice.getByRole('button', { name: 'Pause voice message' }).click();
 	await seek.fill('0');
-	await expect(voice).toContainText(/0:00 \/ 0:0[23]/);
+	await expect(voice).toContainText(/0:00 \/ 0:0[1-9]/);
 
 	await a.context().close();
 	await b.context().close();

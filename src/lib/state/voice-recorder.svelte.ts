@@ -94,10 +94,11 @@ export class VoiceRecorder {
 	async stop(): Promise<Recording | null> {
 		const recorder = this.#recorder;
 		if (this.state !== 'recording' || !recorder) return null;
+		// What the person recorded ends now, not when the recorder has flushed its last chunk.
+		const durationMs = Math.round(performance.now() - this.#startedAt);
 		const stopped = new Promise<void>((resolve) => (recorder.onstop = () => resolve()));
 		recorder.stop();
 		await stopped;
-		const durationMs = Math.round(performance.now() - this.#startedAt);
 		const type = recorder.mimeType || 'audio/webm';
 		this.#release();
 		let blob = new Blob(this.#chunks, { type });
