@@ -47,10 +47,11 @@ export class StagedFiles {
 		this.items = this.items.filter((i) => i.key !== key);
 	}
 
-	/** Hands over the staged files and empties the tray. */
+	/** Empties the tray once its files are sent (their previews were only for the tray). */
 	take(): StagedFile[] {
 		const all = this.items;
 		this.items = [];
+		for (const item of all) if (item.preview) URL.revokeObjectURL(item.preview);
 		return all;
 	}
 }
