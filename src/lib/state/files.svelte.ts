@@ -153,6 +153,15 @@ export interface FilesOptions {
 	/** Where `online` events arrive (default: window). */
 	network?: EventTarget | null;
 	onError: (error: unknown, what: string) => void;
+	/** The relay transfers (blob-transfer.ts); tests pass their own. */
+	transfer?: Partial<Transfer>;
+}
+
+/** How bytes reach and leave the relay. */
+export interface Transfer {
+	upload: typeof uploadBlob;
+	download: typeof downloadBlob;
+	limits: typeof fetchBlobLimits;
 }
 
 /**
@@ -178,6 +187,7 @@ export class Files {
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
 	readonly #media = new Map<string, MediaHandle>();
 	readonly #options: FilesOptions;
+	readonly #transfer: Transfer;
 	#pumping: Promise<void> | null = null;
 	#again = false;
 	#retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -192,6 +202,12 @@ export class Files {
 
 	constructor(options: FilesOptions) {
 		this.#options = options;
+		this.#transfer = {
+			upload: uploadBlob,
+			download: downloadBlob,
+			limits: fetchBlobLimits,
+			...options.transfer
+		};
 		this.#network = options.network ?? (typeof window === 'undefined' ? null : window);
 		const cached = options.storage?.getItem(LIMITS_KEY);
 		if (cached) {
@@ -221,7 +237,7 @@ export class Files {
 		const { baseUrl, token } = this.#options;
 		if (!baseUrl || !token) return;
 		try {
-			this.limits = await fetchBlobLimits(baseUrl, await token());
+			this.limits = await this.#transfer.limits(baseUrl, await token());
 			this.#options.storage?.setItem(
 				LIMITS_KEY,
 				JSON.stringify({ maxUploadBytes: this.limits.maxUploadBytes })
@@ -371,7 +387,7 @@ export class Files {
 			}
 			try {
 				this.#uploads.set(key, { state: 'uploading', loaded: 0, total: row.size, error: null });
-				await uploadBlob({
+				await this.#transfer.upload({
 					baseUrl,
 					token: await token(),
 					sha256: row.sha256,
@@ -440,7 +456,7 @@ export class Files {
 					handle.status = 'waiting';
 					return;
 				}
-				const data = await downloadBlob({
+				const data = await this.#transfer.download({
 					baseUrl,
 					token: await token(),
 					sha256: handle.sha256,
