@@ -74,6 +74,8 @@ export class MediaHandle {
 	/** A thumbnail made on this device (images and videos). */
 	thumb = $state<string | null>(null);
 	error = $state<string | null>(null);
+	/** While `waiting`: for the sender to upload it, or for the relay to be reachable. */
+	waitingFor = $state<'sender' | 'relay'>('relay');
 	readonly sha256: string;
 	readonly type: string;
 
@@ -442,6 +444,14 @@ export class Files {
 		return handle;
 	}
 
+	/** Tries a file that is not here yet again now (the person asked). */
+	retry(handle: MediaHandle): void {
+		if (handle.status === 'waiting' || handle.status === 'error') {
+			handle.status = 'loading';
+			void this.#load(handle);
+		}
+	}
+
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity -- a cache, never rendered
 	readonly #conversationOf = new Map<string, string>();
 
@@ -478,6 +488,8 @@ export class Files {
 				e instanceof TypeError ||
 				(e instanceof Error && e.name === 'RelayAuthError');
 			handle.error = e instanceof Error ? e.message : String(e);
+			handle.waitingFor =
+				e instanceof BlobTransferError && e.code === 'not_uploaded' ? 'sender' : 'relay';
 			handle.status = retryable ? 'waiting' : 'error';
 			if (retryable && attempt < 40) {
 				const wait = Math.min(1000 * 2 ** attempt, MAX_RETRY_MS);

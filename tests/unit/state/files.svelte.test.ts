@@ -155,5 +155,6 @@ describe('Files', () => {
 		expect(await db.blobs.count()).toBe(0);
 		const pending = f.media('ee'.repeat(32), CONV, 'image/png');
 		await vi.waitFor(() => expect(pending.status).toBe('waiting'));
+		expect(pending.waitingFor).toBe('sender');
 	});
 });
