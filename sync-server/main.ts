@@ -8,6 +8,7 @@ import { BlobStore } from './blobs.ts';
 import { ensureBuilt } from './build.ts';
 import { loadConfig } from './config.ts';
 import { Connections } from './connection.ts';
+import { Devices } from './devices.ts';
 import { Docs } from './docs.ts';
 import { createHttpServer } from './http.ts';
 import { createLogger } from './log.ts';
@@ -23,6 +24,8 @@ const storage = new Storage(config.dataDir, {
 	maxPages: config.sqliteMaxPages
 });
 const auth = new Auth(loadSecret(config.dataDir), storage, config);
+const devices = new Devices(storage.db, config);
+auth.devices = devices;
 const docs = new Docs(config, storage, log, metrics);
 const connections = new Connections(config, docs, auth, log, metrics);
 let stopping = false;
@@ -32,6 +35,7 @@ const { server, wss } = createHttpServer({
 	connections,
 	metrics,
 	log,
+	devices,
 	healthy: () => !stopping,
 	blobs: { store: new BlobStore(config.dataDir, storage.db, config, log), docs }
 });
