@@ -1,11 +1,12 @@
 import { Dexie, type DexieOptions, type Table } from 'dexie';
+import { searchWords } from '$lib/model';
 import type {
 	BlobRow,
 	ConversationIndexRow,
 	IndexStateRow,
 	MemberIndexRow,
-	MessageIndexRow,
 	SettingRow,
+	StoredMessageRow,
 	UserStatusIndexRow
 } from './rows';
 
@@ -21,6 +22,8 @@ export const KITH_DB_NAME = 'kith';
  * - `messages [conversation_id+created_at]`: a conversation's newest messages (reverse, limit N)
  * - `messages parent_message_id`: a thread's replies
  * - `messages created_by`: messages by author
+ * - `messages *words` (multiEntry): search, a prefix range over the normalised words of every
+ *   message (`searchMessages` in search.ts; docs/ARCHITECTURE.md says why this and no library)
  * - `conversation_members user_id`: a person's conversations
  *
  * @example
@@ -31,7 +34,7 @@ export class KithDb extends Dexie {
 	// `declare`: a class field would be defined after super() and hide the tables Dexie sets up.
 	declare conversations: Table<ConversationIndexRow, string>;
 	declare conversation_members: Table<MemberIndexRow, [string, string]>;
-	declare messages: Table<MessageIndexRow, string>;
+	declare messages: Table<StoredMessageRow, string>;
 	declare user_status: Table<UserStatusIndexRow, string>;
 	declare blobs: Table<BlobRow, string>;
 	declare index_state: Table<IndexStateRow, string>;
@@ -48,5 +51,19 @@ export class KithDb extends Dexie {
 			index_state: 'conversation_id',
 			settings: 'key'
 		});
+		// Search: each row carries its words (rows.ts `StoredMessageRow`); rows written by version 1
+		// get theirs here, so search finds them before their conversation is next opened.
+		this.version(2)
+			.stores({
+				messages: 'id, [conversation_id+created_at], parent_message_id, created_by, *words'
+			})
+			.upgrade((tx) =>
+				tx
+					.table('messages')
+					.toCollection()
+					.modify((row: { content?: unknown; words?: string[] }) => {
+						row.words = typeof row.content === 'string' ? searchWords(row.content) : [];
+					})
+			);
 	}
 }

@@ -26,6 +26,7 @@ import {
 	readAllMessages,
 	readMembers,
 	readMeta,
+	searchWords,
 	toMessage,
 	uniqueRecords,
 	type ConversationChanges,
@@ -38,7 +39,8 @@ import {
 	type ConversationIndexRow,
 	type IndexStateRow,
 	type MemberIndexRow,
-	type MessageIndexRow
+	type MessageIndexRow,
+	type StoredMessageRow
 } from './rows';
 
 /** Bumped when the rows' format changes: every conversation is then rebuilt once. */
@@ -83,6 +85,14 @@ type Task =
 	| { kind: 'plan'; plan: Plan }
 	| { kind: 'rebuild' }
 	| { kind: 'clean' };
+
+/**
+ * A row as stored, with its search words derived from its content in the same write: an edit
+ * replaces them, a tombstone (no content) has none, so search never finds deleted text.
+ */
+export function withWords(row: MessageIndexRow): StoredMessageRow {
+	return { ...row, words: row.deleted ? [] : searchWords(row.content) };
+}
 
 /** A message snapshot as an index row. */
 export function messageIndexRow(m: Message): MessageIndexRow {
@@ -385,10 +395,10 @@ export class ConversationIndexer {
 					}
 				}
 				for (const id of resolve) rows.set(id, this.#rowFromDoc(id));
-				const puts: MessageIndexRow[] = [];
+				const puts: StoredMessageRow[] = [];
 				const deletes: string[] = [];
 				for (const [id, row] of rows) {
-					if (row) puts.push(row);
+					if (row) puts.push(withWords(row));
 					else deletes.push(id);
 				}
 				if (puts.length > 0) await db.messages.bulkPut(puts);
@@ -455,7 +465,7 @@ export class ConversationIndexer {
 		);
 		// Separate transactions, so that reads (the first paint) get in between the chunks.
 		for (let i = 0; i < messages.length; i += this.#chunk) {
-			const chunk = messages.slice(i, i + this.#chunk);
+			const chunk = messages.slice(i, i + this.#chunk).map(withWords);
 			await db.transaction('rw', db.messages, () => db.messages.bulkPut(chunk));
 		}
 		await db.transaction(

@@ -67,6 +67,15 @@ export const messageRowSchema = object({
 });
 export type MessageIndexRow = Infer<typeof messageRowSchema>;
 
+/**
+ * A `messages` row as stored: the row plus `words`, the normalised words of its content
+ * (`searchWords`), behind the multiEntry index `*words` that search reads. Always derived from
+ * `content` in the same write (`withWords`): a tombstone has none, so a deleted message leaves
+ * the search index in the transaction that deletes it. Readers never see it (the schema above
+ * keeps only the seed's columns and the two local ones).
+ */
+export type StoredMessageRow = MessageIndexRow & { words: string[] };
+
 /** `user_status`, plus `last_seen` (when this device last saw the person online). */
 export const userStatusRowSchema = object({
 	id: string,

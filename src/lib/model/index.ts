@@ -17,3 +17,5 @@ export * from './projection';
 export * from './changes';
 export * from './identity';
 export * from './view';
+export * from './mentions';
+export * from './search-text';

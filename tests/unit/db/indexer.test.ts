@@ -205,6 +205,7 @@ describe('ConversationIndexer', () => {
 			id: '999',
 			created_at: new Date(T0).toISOString(),
 			content: 'left over',
+			words: ['left', 'over'],
 			created_by: alice,
 			reactions: {},
 			conversation_id: CONVERSATION_ID,
