@@ -86,15 +86,22 @@ export function parseQuery(input: string): ParsedQuery {
 	return { words, from, in: inside };
 }
 
-/** True when a name (a person's, a conversation's) matches a `from:`/`in:` value. */
-export function nameMatches(name: string, value: string): boolean {
-	const key = (s: string) =>
-		wordSpans(s)
-			.map((w) => w.word)
-			.join(' ');
-	const n = key(name);
-	const v = key(value);
-	return v !== '' && (n === v || n.startsWith(v));
+/**
+ * True when a name (a person's, a conversation's) matches what was typed (a `from:`/`in:`
+ * value, an `@mention` being typed): the name starts with it, ignoring case, accents and
+ * punctuation. With `anyWord`, any word of the name may start it ("love" finds "Ada Lovelace").
+ */
+export function nameMatches(
+	name: string,
+	value: string,
+	options: { anyWord?: boolean } = {}
+): boolean {
+	const words = (s: string) => wordSpans(s).map((w) => w.word);
+	const n = words(name);
+	const v = words(value).join(' ');
+	if (v === '') return false;
+	if (n.join(' ').startsWith(v)) return true;
+	return options.anyWord === true && n.some((_, i) => n.slice(i).join(' ').startsWith(v));
 }
 
 /** A piece of a snippet: text, and whether it matched a query word. */

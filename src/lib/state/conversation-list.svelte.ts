@@ -6,6 +6,7 @@ import {
 	conversationDocName,
 	conversationTypes,
 	directMessageId,
+	mentions,
 	readMeta,
 	type ConversationMeta
 } from '$lib/model';
@@ -24,22 +25,34 @@ export interface ConversationSummary {
 	othersMessageIds: string[];
 	/** The newest top-level message id, for ordering by activity. */
 	lastMessageId: string | null;
+	/** Ids of others' live messages and replies that mention me, sorted (unread mentions). */
+	mentionIds: string[];
 }
 
 export function readSummary(doc: Y.Doc, me: string): ConversationSummary {
 	const t = conversationTypes(doc);
 	const others: string[] = [];
+	const mentioning: string[] = [];
 	let last: string | null = null;
 	for (const r of t.messages) {
 		if (last === null || compareIds(r.id, last) > 0) last = r.id;
-		if (r.created_by !== me && !r.deleted_at) others.push(r.id);
+		if (r.created_by !== me && !r.deleted_at) {
+			others.push(r.id);
+			if (mentions(r.content, me)) mentioning.push(r.id);
+		}
+	}
+	// A mention in a thread counts too: it is read when the thread is (ConversationView).
+	for (const r of t.replies) {
+		if (r.created_by !== me && !r.deleted_at && mentions(r.content, me)) mentioning.push(r.id);
 	}
 	others.sort(compareIds);
+	mentioning.sort(compareIds);
 	return {
 		meta: readMeta(doc),
 		memberIds: [...t.members.keys()],
 		othersMessageIds: others,
-		lastMessageId: last
+		lastMessageId: last,
+		mentionIds: mentioning
 	};
 }
 
@@ -52,6 +65,8 @@ export interface ConversationItem {
 	/** The other person of a direct message. */
 	otherUserId: string | null;
 	unread: number;
+	/** Unread messages that mention me (counted apart in the sidebar). */
+	mentions: number;
 	lastMessageId: string | null;
 }
 
@@ -137,6 +152,7 @@ export class ConversationList {
 				label: other !== null ? this.#directory.name(other) : (s.meta.name ?? id),
 				otherUserId: other,
 				unread: countAfter(s.othersMessageIds, this.#markers.get(id)),
+				mentions: countAfter(s.mentionIds, this.#markers.get(id)),
 				lastMessageId: s.lastMessageId
 			});
 		}

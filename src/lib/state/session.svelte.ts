@@ -12,11 +12,13 @@ import {
 	checkConversationName,
 	newId
 } from '$lib/model';
+import type { KithDb } from '$lib/db';
 import type { ConnectionSource, DocOpener } from './doc-opener';
 import { Drafts } from './composer.svelte';
 import { ConversationList, KnownConversations } from './conversation-list.svelte';
 import { Presence } from './presence.svelte';
 import { ReadMarkers } from './read-markers.svelte';
+import { MessageSearch } from './search.svelte';
 import { WorkspaceDirectory } from './workspace.svelte';
 
 /**
@@ -33,6 +35,8 @@ export interface SessionOptions {
 	connection: ConnectionSource;
 	/** Where small per-device settings live (read markers, drafts); null keeps them in memory. */
 	storage?: Storage | null;
+	/** The device's index, for search across conversations; null: no search. */
+	db?: KithDb | null;
 }
 
 /**
@@ -54,6 +58,8 @@ export class Session {
 	readonly known: KnownConversations;
 	readonly drafts: Drafts;
 	readonly conversations: ConversationList;
+	/** Search across every conversation on the device (null without an index). */
+	readonly search: MessageSearch | null;
 
 	readonly onboarded = $derived.by(() => this.workspace.profile !== undefined);
 
@@ -74,6 +80,9 @@ export class Session {
 			this.markers,
 			this.known
 		);
+		this.search = options.db
+			? new MessageSearch(options.db, this.workspace, this.conversations)
+			: null;
 		const profile = this.workspace.profile;
 		if (profile) this.announce();
 	}

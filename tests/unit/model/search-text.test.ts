@@ -106,3 +106,25 @@ describe('highlight', () => {
 		expect(highlight('<b>hi</b>', ['zzz'])).toEqual([{ text: '<b>hi</b>', match: false }]);
 	});
 });
+
+describe('nameMatches with anyWord (mention suggestions)', () => {
+	it.each([
+		['Ada Lovelace', 'love', true],
+		['Ada Lovelace', 'lovelace', true],
+		['Ada Lovelace', 'ada l', true],
+		['Ada Lovelace', 'ovel', false]
+	])('%j matches %j: %s', (name, value, expected) => {
+		expect(nameMatches(name, value, { anyWord: true })).toBe(expected);
+	});
+});
+
+describe('nameMatches with anyWord (mention suggestions)', () => {
+	it.each([
+		['Ada Lovelace', 'love', true],
+		['Ada Lovelace', 'lovelace', true],
+		['Ada Lovelace', 'ada l', true],
+		['Ada Lovelace', 'ovel', false]
+	])('%j matches %j: %s', (name, value, expected) => {
+		expect(nameMatches(name, value, { anyWord: true })).toBe(expected);
+	});
+});
