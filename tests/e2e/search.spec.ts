@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { message, messageLog, newChannel, onboard, unique } from './helpers';
 
@@ -12,6 +13,13 @@ function searchBox(page: Page) {
 
 function results(page: Page) {
 	return page.getByRole('region', { name: 'Search results' }).getByRole('link');
+}
+
+async function seriousViolations(page: Page) {
+	const found = await new AxeBuilder({ page }).analyze();
+	return found.violations
+		.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+		.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
 }
 
 /** Posts in the channel that is open (`helpers.post` waits in the test's first channel). */
@@ -59,6 +67,7 @@ test('search finds a message in another conversation and a reply in a thread, of
 	await expect(results(page)).toHaveCount(1);
 	await expect(results(page).first()).toContainText(`#${first}`);
 	await expect(results(page).first().locator('mark')).toHaveText(['Café', tag.slice(0, 4)]);
+	expect(await seriousViolations(page)).toEqual([]);
 
 	// Down reaches the results, Enter opens one: the message, scrolled to, marked and focused.
 	await searchBox(page).press('ArrowDown');
@@ -135,6 +144,7 @@ test('a mention offered from the members, highlighted for the person mentioned a
 	const option = options.getByRole('option', { name: bo });
 	await expect(option).toBeVisible();
 	await expect(box).toHaveAttribute('aria-autocomplete', 'list');
+	expect(await seriousViolations(a)).toEqual([]);
 	// Only the members of #general are offered, and Bo is the only one whose name starts so.
 	await box.pressSequentially(bo.slice(5));
 	await expect(options.getByRole('option')).toHaveCount(1);
@@ -156,11 +166,13 @@ test('a mention offered from the members, highlighted for the person mentioned a
 	const general = nav.getByRole('link', { name: /^general/ });
 	await expect(general).toHaveAccessibleName(/1 mention$/);
 	await expect(general).toContainText(/@\s1/);
+	expect(await seriousViolations(b)).toEqual([]);
 	await general.click();
 	const received = message(b, 'look at this', 'general');
 	await expect(received).toContainText('mentions you');
 	await expect(received).toHaveClass(/mentions-me/);
 	await expect(received.locator('[data-mention-self]')).toHaveText(`@${bo}`);
+	expect(await seriousViolations(b)).toEqual([]);
 	// Read now: the count goes.
 	await expect(general).not.toHaveAccessibleName(/mention/);
 
