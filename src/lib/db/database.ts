@@ -1,14 +1,15 @@
 import { Dexie, type DexieOptions, type Table } from 'dexie';
-import { searchWords } from '$lib/model';
 import type {
 	BlobRow,
 	ConversationIndexRow,
 	IndexStateRow,
 	MemberIndexRow,
+	SearchWordRow,
 	SettingRow,
 	StoredMessageRow,
 	UserStatusIndexRow
 } from './rows';
+import { vocabularyOf, withWords } from './search';
 
 /** The default name of the device's index database. */
 export const KITH_DB_NAME = 'kith';
@@ -22,8 +23,8 @@ export const KITH_DB_NAME = 'kith';
  * - `messages [conversation_id+created_at]`: a conversation's newest messages (reverse, limit N)
  * - `messages parent_message_id`: a thread's replies
  * - `messages created_by`: messages by author
- * - `messages *words` (multiEntry): search, a prefix range over the normalised words of every
- *   message (`searchMessages` in search.ts; docs/ARCHITECTURE.md says why this and no library)
+ * - `messages *words` (multiEntry `[word, rank]`), `messages rank`, `search_words`: search
+ *   (`searchMessages` in search.ts; docs/ARCHITECTURE.md says why this and no library)
  * - `conversation_members user_id`: a person's conversations
  *
  * @example
@@ -39,6 +40,7 @@ export class KithDb extends Dexie {
 	declare blobs: Table<BlobRow, string>;
 	declare index_state: Table<IndexStateRow, string>;
 	declare settings: Table<SettingRow, string>;
+	declare search_words: Table<SearchWordRow, string>;
 
 	constructor(name: string = KITH_DB_NAME, options?: DexieOptions) {
 		super(name, options);
@@ -51,19 +53,22 @@ export class KithDb extends Dexie {
 			index_state: 'conversation_id',
 			settings: 'key'
 		});
-		// Search: each row carries its words (rows.ts `StoredMessageRow`); rows written by version 1
-		// get theirs here, so search finds them before their conversation is next opened.
+		// Search (search.ts): each row carries its words and rank; rows written by version 1 get
+		// theirs here, so search finds them before their conversation is next opened.
 		this.version(2)
 			.stores({
-				messages: 'id, [conversation_id+created_at], parent_message_id, created_by, *words'
+				messages:
+					'id, [conversation_id+created_at], parent_message_id, created_by, *words, rank, [conversation_id+rank]',
+				search_words: 'word'
 			})
-			.upgrade((tx) =>
-				tx
-					.table('messages')
-					.toCollection()
-					.modify((row: { content?: unknown; words?: string[] }) => {
-						row.words = typeof row.content === 'string' ? searchWords(row.content) : [];
-					})
-			);
+			.upgrade(async (tx) => {
+				const messages = tx.table<StoredMessageRow, string>('messages');
+				const stored: StoredMessageRow[] = [];
+				await messages.toCollection().modify((row) => {
+					Object.assign(row, withWords(row));
+					stored.push(row);
+				});
+				await tx.table<SearchWordRow, string>('search_words').bulkPut(vocabularyOf(stored));
+			});
 	}
 }

@@ -26,7 +26,6 @@ import {
 	readAllMessages,
 	readMembers,
 	readMeta,
-	searchWords,
 	toMessage,
 	uniqueRecords,
 	type ConversationChanges,
@@ -34,6 +33,7 @@ import {
 	type Message
 } from '$lib/model';
 import type { KithDb } from './database';
+import { putVocabulary, rememberVocabulary, withWords } from './search';
 import {
 	indexStateRowSchema,
 	type ConversationIndexRow,
@@ -85,14 +85,6 @@ type Task =
 	| { kind: 'plan'; plan: Plan }
 	| { kind: 'rebuild' }
 	| { kind: 'clean' };
-
-/**
- * A row as stored, with its search words derived from its content in the same write: an edit
- * replaces them, a tombstone (no content) has none, so search never finds deleted text.
- */
-export function withWords(row: MessageIndexRow): StoredMessageRow {
-	return { ...row, words: row.deleted ? [] : searchWords(row.content) };
-}
 
 /** A message snapshot as an index row. */
 export function messageIndexRow(m: Message): MessageIndexRow {
@@ -359,9 +351,10 @@ export class ConversationIndexer {
 		}
 		const idList = [...ids];
 		this.#dirty = true;
+		let vocabulary: string[] = [];
 		await db.transaction(
 			'rw',
-			[db.conversations, db.conversation_members, db.messages, db.index_state],
+			[db.conversations, db.conversation_members, db.messages, db.search_words, db.index_state],
 			async () => {
 				const before = idList.length > 0 ? await db.messages.bulkGet(idList) : [];
 				const rows = new Map<string, MessageIndexRow | null>();
@@ -401,7 +394,10 @@ export class ConversationIndexer {
 					if (row) puts.push(withWords(row));
 					else deletes.push(id);
 				}
-				if (puts.length > 0) await db.messages.bulkPut(puts);
+				if (puts.length > 0) {
+					await db.messages.bulkPut(puts);
+					vocabulary = await putVocabulary(db, puts);
+				}
 				if (deletes.length > 0) await db.messages.bulkDelete(deletes);
 				if (conversation) await db.conversations.put(conversation);
 				const memberPuts = [...members.values()].filter((m) => m !== null);
@@ -413,6 +409,7 @@ export class ConversationIndexer {
 				await db.index_state.put(this.#stateRow(null));
 			}
 		);
+		rememberVocabulary(db, vocabulary);
 		this.#stats.batches++;
 	}
 
@@ -466,7 +463,11 @@ export class ConversationIndexer {
 		// Separate transactions, so that reads (the first paint) get in between the chunks.
 		for (let i = 0; i < messages.length; i += this.#chunk) {
 			const chunk = messages.slice(i, i + this.#chunk).map(withWords);
-			await db.transaction('rw', db.messages, () => db.messages.bulkPut(chunk));
+			const vocabulary = await db.transaction('rw', [db.messages, db.search_words], async () => {
+				await db.messages.bulkPut(chunk);
+				return putVocabulary(db, chunk);
+			});
+			rememberVocabulary(db, vocabulary);
 		}
 		await db.transaction(
 			'rw',

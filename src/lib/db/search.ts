@@ -1,17 +1,33 @@
 /**
- * Search over the local index: every conversation on the device, offline, from the multiEntry
- * `*words` index of the `messages` table (docs/ARCHITECTURE.md, "Search").
+ * Search over the local index: every conversation on the device, offline (docs/ARCHITECTURE.md,
+ * "Search"). Three stored pieces, all written by the indexer in the same Dexie transaction as
+ * the rows they describe:
  *
- * A query word is a key range (`startsWith`) of that index; its matches are read as primary keys
- * only (`getAllKeys`: no row is deserialised). The longest word goes first, since it is usually
- * the rarest; once the candidates are few, the other words are checked on the rows themselves
- * instead of scanning their (possibly huge) ranges. Candidates are then read newest first, by
- * id (ids are time-ordered), in pages, until `limit` rows pass the filters.
+ * - `messages.words`: `[word, rank]` for each distinct normalised word of the content, behind
+ *   the multiEntry index `*words`. `rank` is the message id inverted and zero-padded, so the
+ *   entries of one word sort newest first and `getAllKeys(range, n)` reads the newest `n` of a
+ *   word in one request (IndexedDB has no reverse `getAll`, and a reverse cursor costs one
+ *   round trip per entry).
+ * - `messages.rank` (indexed, and `[conversation_id+rank]`): the same key on the row, to walk
+ *   all messages, or one conversation's, newest first.
+ * - `search_words`: every word ever indexed (never pruned: a stale word costs one empty read),
+ *   so that a prefix becomes the list of words it stands for with one key-range read.
+ *
+ * A query word is "narrow" when it prefixes few stored words (≤ {@link NARROW_WORDS}): its
+ * matches are then read newest first, word by word, a page at a time. A "broad" prefix ("a",
+ * "co") matches so many messages that walking messages newest first finds `limit` of them
+ * sooner. The narrowest word drives; every candidate row is then checked for the other words
+ * and the filters in memory.
  */
 import { Dexie } from 'dexie';
-import { compareIds } from '$lib/model';
+import { compareIds, searchWords } from '$lib/model';
 import type { KithDb } from './database';
-import { messageRowSchema, type MessageIndexRow, type StoredMessageRow } from './rows';
+import {
+	messageRowSchema,
+	type MessageIndexRow,
+	type SearchWordRow,
+	type StoredMessageRow
+} from './rows';
 
 export interface SearchQuery {
 	/** Normalised words (`parseQuery(...).words`); each must prefix one of a message's words. */
@@ -22,12 +38,72 @@ export interface SearchQuery {
 	conversations?: ReadonlySet<string> | null;
 	/** At most this many results (default 50). */
 	limit?: number;
+	/** The planner's thresholds (tests drive every path with tiny ones). */
+	tuning?: { narrowWords?: number; firstPage?: number };
 }
 
-/** Below this many candidates, the remaining words are checked on the rows. */
-const CHECK_ON_ROWS_BELOW = 2_000;
-/** Rows read per step while filtering candidates, newest first. */
-const PAGE = 200;
+/** A prefix standing for at most this many stored words is read word by word. */
+export const NARROW_WORDS = 48;
+/** Candidates read per word, and rows per step of a walk, at first (doubling after). */
+const FIRST_PAGE = 64;
+const MAX_PAGE = 4_096;
+
+const RANK_TOP = 2n ** 63n - 1n;
+const RANK_DIGITS = 19;
+
+/**
+ * A message id as a key that sorts newest first: ids are time-ordered 63-bit numbers in
+ * decimal, which as strings sort wrong once they gain a digit; inverted and padded they sort
+ * right, in reverse.
+ */
+export function rankOf(id: string): string {
+	if (!/^\d{1,19}$/.test(id)) return '9'.repeat(RANK_DIGITS);
+	const n = BigInt(id);
+	return (n > RANK_TOP ? 0n : RANK_TOP - n).toString().padStart(RANK_DIGITS, '0');
+}
+
+/**
+ * A row as stored: its search fields derived from its content in the same write. An edit
+ * replaces them; a tombstone (no content) has none, so search never finds deleted text.
+ */
+export function withWords(row: MessageIndexRow): StoredMessageRow {
+	const rank = rankOf(row.id);
+	const words = row.deleted ? [] : searchWords(row.content);
+	return { ...row, rank, words: words.map((w): [string, string] => [w, rank]) };
+}
+
+/** The vocabulary rows for some stored rows (what `search_words` must hold for them). */
+export function vocabularyOf(rows: readonly StoredMessageRow[]): SearchWordRow[] {
+	const seen = new Set<string>();
+	for (const r of rows) for (const [w] of r.words) seen.add(w);
+	return [...seen].map((word) => ({ word }));
+}
+
+// Words known to be in `search_words` (committed), per database: the vocabulary is never pruned,
+// so a word once written need not be written again. Without this, every chunk of a rebuild
+// rewrote thousands of common words (3 puts per message; the rebuild took 2.8x as long).
+const committed = new WeakMap<KithDb, Set<string>>();
+
+/**
+ * Writes the vocabulary of `rows` that is not known to be stored yet. Call inside the Dexie
+ * transaction that writes the rows; then {@link rememberVocabulary} once it has committed.
+ */
+export async function putVocabulary(
+	db: KithDb,
+	rows: readonly StoredMessageRow[]
+): Promise<string[]> {
+	const known = committed.get(db);
+	const words = vocabularyOf(rows).filter((r) => !known?.has(r.word));
+	if (words.length > 0) await db.search_words.bulkPut(words);
+	return words.map((r) => r.word);
+}
+
+/** Records words whose transaction committed (see {@link putVocabulary}). */
+export function rememberVocabulary(db: KithDb, words: readonly string[]): void {
+	let known = committed.get(db);
+	if (!known) committed.set(db, (known = new Set()));
+	for (const w of words) known.add(w);
+}
 
 /**
  * Messages that match every word (prefix, accent- and case-insensitive) and the filters, newest
@@ -44,60 +120,251 @@ export async function searchMessages(db: KithDb, query: SearchQuery): Promise<Me
 	const conversations = query.conversations ?? null;
 	if (limit <= 0 || authors?.size === 0 || conversations?.size === 0) return [];
 	const words = [...new Set(query.words)].filter((w) => w !== '');
-	words.sort((a, b) => b.length - a.length);
+	const narrow = query.tuning?.narrowWords ?? NARROW_WORDS;
+	const first = query.tuning?.firstPage ?? FIRST_PAGE;
+	const check = (row: StoredMessageRow) => matches(row, words, authors, conversations);
 
-	let ids: string[];
-	let unchecked: string[] = [];
-	if (words.length > 0) {
-		let candidates: Set<string> | null = null;
-		for (let i = 0; i < words.length; i++) {
-			if (candidates !== null && candidates.size < CHECK_ON_ROWS_BELOW) {
-				unchecked = words.slice(i);
-				break;
-			}
-			const keys = await db.messages.where('words').startsWith(words[i]!).primaryKeys();
-			const found: Set<string> = new Set(keys);
-			if (candidates !== null) {
-				const before: Set<string> = candidates;
-				candidates = new Set([...found].filter((id) => before.has(id)));
-			} else candidates = found;
-			if (candidates.size === 0) return [];
-		}
-		ids = [...(candidates ?? [])];
-	} else if (conversations !== null) {
-		ids = [];
-		for (const c of conversations) {
-			ids.push(
-				...(await db.messages
-					.where('[conversation_id+created_at]')
-					.between([c, Dexie.minKey], [c, Dexie.maxKey])
-					.primaryKeys())
-			);
-		}
-	} else if (authors !== null) {
-		ids = await db.messages
-			.where('created_by')
-			.anyOf([...authors])
-			.primaryKeys();
-	} else {
-		return [];
+	// One read-only transaction for the whole search: Dexie would otherwise open one per request.
+	const found = await db.transaction('r', [db.messages, db.search_words], () =>
+		plan(db, words, limit, narrow, first, check, authors, conversations)
+	);
+	return found
+		.map((raw) => messageRowSchema.parse(raw, 'messages'))
+		.sort(
+			(a, b) =>
+				(a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0) ||
+				compareIds(b.id, a.id)
+		);
+}
+
+async function plan(
+	db: KithDb,
+	words: readonly string[],
+	limit: number,
+	narrow: number,
+	first: number,
+	check: (row: StoredMessageRow) => boolean,
+	authors: ReadonlySet<string> | null,
+	conversations: ReadonlySet<string> | null
+): Promise<StoredMessageRow[]> {
+	if (words.length === 0) {
+		if (conversations === null && authors === null) return [];
+		return filtered(db, limit, first, check, authors, conversations);
 	}
-	ids.sort((a, b) => compareIds(b, a));
+	// The narrowest word drives: fewest stored words under it, the longest on a tie.
+	let driver: string[] | null = null;
+	for (const w of [...words].sort((a, b) => b.length - a.length)) {
+		const under = await db.search_words
+			.where(':id')
+			.startsWith(w)
+			.limit(narrow + 1)
+			.primaryKeys();
+		if (under.length === 0) return [];
+		if (under.length <= narrow && (!driver || under.length < driver.length)) driver = under;
+	}
+	// A filter passes some candidates only: start with bigger pages.
+	const page = authors !== null || conversations !== null ? first * 4 : first;
+	const walker =
+		conversations !== null
+			? new ConversationsWalk(db, conversations, limit, page, check)
+			: new Walk(db, limit, page, check);
+	if (!driver) return run(walker);
+	const byWords = new ByWords(db, driver, limit, page, check);
+	// In a few conversations, a common word's matches may be mostly elsewhere, and walking the
+	// conversations wins; which one is cheaper is unknown up front: take turns, keep the first
+	// to finish (at most twice the cheaper one's work).
+	return conversations !== null ? race(byWords, walker) : run(byWords);
+}
 
-	const out: MessageIndexRow[] = [];
-	for (let i = 0; i < ids.length && out.length < limit; i += PAGE) {
-		const rows = await db.messages.bulkGet(ids.slice(i, i + PAGE));
-		for (const raw of rows) {
-			if (raw === undefined || !matches(raw, unchecked, authors, conversations)) continue;
-			out.push(messageRowSchema.parse(raw, 'messages'));
+/** A way to find the newest `limit` matches, one bounded step at a time. */
+interface Searcher {
+	readonly out: StoredMessageRow[];
+	/** One more page; true once `out` is final. */
+	step(): Promise<boolean>;
+}
+
+async function run(s: Searcher): Promise<StoredMessageRow[]> {
+	while (!(await s.step()));
+	return s.out;
+}
+
+async function race(a: Searcher, b: Searcher): Promise<StoredMessageRow[]> {
+	for (;;) {
+		if (await a.step()) return a.out;
+		if (await b.step()) return b.out;
+	}
+}
+
+/**
+ * The newest `limit` rows passing `check` among the messages holding any of `words`: each
+ * word's entries are read newest first, a page at a time; a candidate is taken only once no
+ * unread entry of any word can be newer (the frontier), so the order is exact.
+ */
+class ByWords implements Searcher {
+	readonly out: StoredMessageRow[] = [];
+	readonly #streams: Array<{ word: string; after: string; done: boolean; buffer: string[] }>;
+	readonly #seen = new Set<string>();
+	#page: number;
+
+	constructor(
+		private readonly db: KithDb,
+		words: readonly string[],
+		private readonly limit: number,
+		first: number,
+		private readonly check: (row: StoredMessageRow) => boolean
+	) {
+		this.#streams = words.map((word) => ({ word, after: '', done: false, buffer: [] }));
+		this.#page = first;
+	}
+
+	async step(): Promise<boolean> {
+		const page = this.#page;
+		await Promise.all(
+			this.#streams
+				.filter((s) => !s.done && s.buffer.length === 0)
+				.map(async (s) => {
+					const ids = await this.db.messages
+						.where('words')
+						.between([s.word, s.after], [s.word, Dexie.maxKey], false, true)
+						.limit(page)
+						.primaryKeys();
+					s.buffer = ids;
+					if (ids.length < page) s.done = true;
+					if (ids.length > 0) s.after = rankOf(ids[ids.length - 1]!);
+				})
+		);
+		// Anything newer than every open stream's last read entry is in some buffer already.
+		let frontier: string | null = null;
+		for (const s of this.#streams)
+			if (!s.done && (frontier === null || s.after < frontier)) frontier = s.after;
+		const ready: string[] = [];
+		for (const s of this.#streams) {
+			const keep: string[] = [];
+			for (const id of s.buffer) {
+				if (frontier !== null && rankOf(id) > frontier) keep.push(id);
+				else if (!this.#seen.has(id)) {
+					this.#seen.add(id);
+					ready.push(id);
+				}
+			}
+			s.buffer = keep;
+		}
+		ready.sort((a, b) => compareIds(b, a));
+		for (const row of await this.db.messages.bulkGet(ready)) {
+			if (row && this.check(row)) this.out.push(row);
+			if (this.out.length === this.limit) return true;
+		}
+		this.#page = Math.min(page * 2, MAX_PAGE);
+		return this.#streams.every((s) => s.done && s.buffer.length === 0);
+	}
+}
+
+/** Walks every message newest first (by `rank`), a growing page at a time. */
+class Walk implements Searcher {
+	readonly out: StoredMessageRow[] = [];
+	#after = '';
+	#page: number;
+
+	constructor(
+		private readonly db: KithDb,
+		private readonly limit: number,
+		first: number,
+		private readonly check: (row: StoredMessageRow) => boolean
+	) {
+		this.#page = first * 2;
+	}
+
+	async step(): Promise<boolean> {
+		const page = this.#page;
+		const rows = await this.db.messages.where('rank').above(this.#after).limit(page).toArray();
+		for (const row of rows) {
+			if (this.check(row)) this.out.push(row);
+			if (this.out.length === this.limit) return true;
+		}
+		if (rows.length < page) return true;
+		this.#after = rows[rows.length - 1]!.rank;
+		this.#page = Math.min(page * 2, MAX_PAGE);
+		return false;
+	}
+}
+
+/**
+ * Walks each conversation's messages newest first, one after the other; `out` holds the newest
+ * `limit` of each, a superset of the newest `limit` of all (sorted by the caller).
+ */
+class ConversationsWalk implements Searcher {
+	readonly out: StoredMessageRow[] = [];
+	readonly #left: string[];
+	#found = 0;
+	#after = '';
+	#page: number;
+	readonly #first: number;
+
+	constructor(
+		private readonly db: KithDb,
+		conversations: ReadonlySet<string>,
+		private readonly limit: number,
+		first: number,
+		private readonly check: (row: StoredMessageRow) => boolean
+	) {
+		this.#left = [...conversations];
+		this.#first = first * 2;
+		this.#page = this.#first;
+	}
+
+	async step(): Promise<boolean> {
+		const c = this.#left[0];
+		if (c === undefined) return true;
+		const page = this.#page;
+		// `[conversation_id+rank]` forward is newest first, read in one request per page.
+		const rows = await this.db.messages
+			.where('[conversation_id+rank]')
+			.between([c, this.#after], [c, Dexie.maxKey], false, true)
+			.limit(page)
+			.toArray();
+		for (const row of rows) {
+			if (this.#found < this.limit && this.check(row)) {
+				this.out.push(row);
+				this.#found++;
+			}
+		}
+		if (this.#found === this.limit || rows.length < page) {
+			this.#left.shift();
+			this.#found = 0;
+			this.#after = '';
+			this.#page = this.#first;
+			return this.#left.length === 0;
+		}
+		this.#after = rows[rows.length - 1]!.rank;
+		this.#page = Math.min(page * 2, MAX_PAGE);
+		return false;
+	}
+}
+
+/** A filter-only query: one author's or some conversations' messages, newest first. */
+async function filtered(
+	db: KithDb,
+	limit: number,
+	first: number,
+	check: (row: StoredMessageRow) => boolean,
+	authors: ReadonlySet<string> | null,
+	conversations: ReadonlySet<string> | null
+): Promise<StoredMessageRow[]> {
+	if (conversations !== null)
+		return run(new ConversationsWalk(db, conversations, limit, first, check));
+	const ids = await db.messages
+		.where('created_by')
+		.anyOf([...(authors ?? [])])
+		.primaryKeys();
+	ids.sort((a, b) => compareIds(b, a));
+	const out: StoredMessageRow[] = [];
+	for (let i = 0; i < ids.length && out.length < limit; i += first * 2) {
+		for (const row of await db.messages.bulkGet(ids.slice(i, i + first * 2))) {
+			if (row && check(row)) out.push(row);
 			if (out.length === limit) break;
 		}
 	}
-	return out.sort(
-		(a, b) =>
-			(a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0) ||
-			compareIds(b.id, a.id)
-	);
+	return out;
 }
 
 function matches(
@@ -110,5 +377,5 @@ function matches(
 	if (authors !== null && !authors.has(row.created_by)) return false;
 	if (conversations !== null && !conversations.has(row.conversation_id)) return false;
 	const own = Array.isArray(row.words) ? row.words : [];
-	return words.every((w) => own.some((x) => typeof x === 'string' && x.startsWith(w)));
+	return words.every((w) => own.some((e) => Array.isArray(e) && String(e[0]).startsWith(w)));
 }

@@ -9,21 +9,28 @@ import {
 	editMessage,
 	postMessage,
 	postReply,
+	compareIds,
 	readAllMessages,
 	searchWords,
 	type Message
 } from '../../../src/lib/model';
 import {
 	ConversationIndexer,
+	rankOf,
 	searchMessages,
 	type KithDb,
+	type SearchQuery,
 	type StoredMessageRow
 } from '../../../src/lib/db';
 import { alice, at, bob, carol, T0 } from '../../fixtures/model';
 import { channelDoc, CONVERSATION_ID, freshIndexedDb, openIndex, TwoReplicas } from './helpers';
 
-/** What search must return: live messages whose words each query word prefixes. */
-function bruteForce(messages: readonly Message[], words: readonly string[]): string[] {
+/** What search must return: live messages whose words each query word prefixes, newest first. */
+function bruteForce(
+	messages: readonly Message[],
+	words: readonly string[],
+	limit = Infinity
+): string[] {
 	return messages
 		.filter((m) => m.deleted_at === null)
 		.filter((m) => {
@@ -31,18 +38,40 @@ function bruteForce(messages: readonly Message[], words: readonly string[]): str
 			return words.every((w) => own.some((x) => x.startsWith(w)));
 		})
 		.map((m) => m.id)
-		.sort();
+		.sort((a, b) => compareIds(b, a))
+		.slice(0, limit);
 }
 
 async function ids(db: KithDb, words: string[], limit = 10_000): Promise<string[]> {
 	return (await searchMessages(db, { words, limit })).map((m) => m.id).sort();
 }
 
+/** The planner's paths: word by word in tiny pages, walking all messages, walking one conversation. */
+const paths: Array<{
+	name: string;
+	tuning: NonNullable<SearchQuery['tuning']>;
+	inConversation?: boolean;
+}> = [
+	{ name: 'word by word', tuning: { narrowWords: 10_000, firstPage: 1 } },
+	{ name: 'walk', tuning: { narrowWords: 0, firstPage: 1 } },
+	{
+		name: 'word by word racing a walk of one conversation',
+		tuning: { narrowWords: 10_000, firstPage: 1 },
+		inConversation: true
+	},
+	{ name: 'walk one conversation', tuning: { narrowWords: 0, firstPage: 1 }, inConversation: true }
+];
+
 /** Every stored row's words are exactly the words of its content (none for a tombstone). */
 async function expectWordsEqualContent(db: KithDb): Promise<void> {
 	const rows: StoredMessageRow[] = await db.messages.toArray();
 	for (const row of rows) {
-		expect(row.words, `words of ${row.id}`).toEqual(row.deleted ? [] : searchWords(row.content));
+		expect(
+			row.words.map(([w]) => w),
+			`words of ${row.id}`
+		).toEqual(row.deleted ? [] : searchWords(row.content));
+		expect(row.rank).toBe(rankOf(row.id));
+		for (const [, rank] of row.words) expect(rank).toBe(row.rank);
 	}
 }
 
@@ -75,9 +104,21 @@ describe('search index', () => {
 								: prng.word(gen, 1, 3);
 						words.push(w.slice(0, prng.int32(gen, 1, w.length)));
 					}
-					expect(await ids(db, words), `query ${words.join(' ')}`).toEqual(
-						bruteForce(messages, words)
-					);
+					const all = bruteForce(messages, words);
+					expect(await ids(db, words), `query ${words.join(' ')}`).toEqual([...all].sort());
+					const limit = prng.int32(gen, 1, 6);
+					for (const path of paths) {
+						const found = await searchMessages(db, {
+							words,
+							limit,
+							tuning: path.tuning,
+							conversations: path.inConversation ? new Set([CONVERSATION_ID]) : null
+						});
+						expect(
+							found.map((m) => m.id),
+							`${path.name}: ${words.join(' ')} (limit ${limit})`
+						).toEqual(all.slice(0, limit));
+					}
 				}
 			}
 			expect(net.performed).toBeGreaterThan(100);
