@@ -75,7 +75,11 @@ export type MessageIndexRow = Infer<typeof messageRowSchema>;
  * (index `rank`). Readers never see them: the schema above keeps only the seed's columns and
  * the two local ones.
  */
-export type StoredMessageRow = MessageIndexRow & { words: Array<[string, string]>; rank: string };
+export type StoredMessageRow = MessageIndexRow & {
+	words: Array<[string, string]>;
+	cwords: Array<[string, string, string]>;
+	rank: string;
+};
 
 /** `search_words`: every normalised word ever indexed, so a prefix finds the words it stands for. */
 export interface SearchWordRow {

@@ -4,7 +4,8 @@
  * the rows they describe:
  *
  * - `messages.words`: `[word, rank]` for each distinct normalised word of the content, behind
- *   the multiEntry index `*words`. `rank` is the message id inverted and zero-padded, so the
+ *   the multiEntry index `*words`; `messages.cwords`: the same with the conversation first
+ *   (`[conversation_id, word, rank]`, index `*cwords`), for `in:` searches. `rank` is the message id inverted and zero-padded, so the
  *   entries of one word sort newest first and `getAllKeys(range, n)` reads the newest `n` of a
  *   word in one request (IndexedDB has no reverse `getAll`, and a reverse cursor costs one
  *   round trip per entry).
@@ -69,7 +70,13 @@ export function rankOf(id: string): string {
 export function withWords(row: MessageIndexRow): StoredMessageRow {
 	const rank = rankOf(row.id);
 	const words = row.deleted ? [] : searchWords(row.content);
-	return { ...row, rank, words: words.map((w): [string, string] => [w, rank]) };
+	const c = row.conversation_id;
+	return {
+		...row,
+		rank,
+		words: words.map((w): [string, string] => [w, rank]),
+		cwords: words.map((w): [string, string, string] => [c, w, rank])
+	};
 }
 
 /** The vocabulary rows for some stored rows (what `search_words` must hold for them). */
@@ -164,16 +171,14 @@ async function plan(
 	}
 	// A filter passes some candidates only: start with bigger pages.
 	const page = authors !== null || conversations !== null ? first * 4 : first;
-	const walker =
-		conversations !== null
-			? new ConversationsWalk(db, conversations, limit, page, check)
-			: new Walk(db, limit, page, check);
-	if (!driver) return run(walker);
-	const byWords = new ByWords(db, driver, limit, page, check);
-	// In a few conversations, a common word's matches may be mostly elsewhere, and walking the
-	// conversations wins; which one is cheaper is unknown up front: take turns, keep the first
-	// to finish (at most twice the cheaper one's work).
-	return conversations !== null ? race(byWords, walker) : run(byWords);
+	if (!driver)
+		return run(
+			conversations !== null
+				? new ConversationsWalk(db, conversations, limit, page, check)
+				: new Walk(db, limit, page, check)
+		);
+	// Under `in:`, each conversation's own entries (`cwords`): no candidate from elsewhere.
+	return run(new ByWords(db, driver, conversations, limit, page, check));
 }
 
 /** A way to find the newest `limit` matches, one bounded step at a time. */
@@ -188,13 +193,6 @@ async function run(s: Searcher): Promise<StoredMessageRow[]> {
 	return s.out;
 }
 
-async function race(a: Searcher, b: Searcher): Promise<StoredMessageRow[]> {
-	for (;;) {
-		if (await a.step()) return a.out;
-		if (await b.step()) return b.out;
-	}
-}
-
 /**
  * The newest `limit` rows passing `check` among the messages holding any of `words`: each
  * word's entries are read newest first, a page at a time; a candidate is taken only once no
@@ -202,18 +200,31 @@ async function race(a: Searcher, b: Searcher): Promise<StoredMessageRow[]> {
  */
 class ByWords implements Searcher {
 	readonly out: StoredMessageRow[] = [];
-	readonly #streams: Array<{ word: string; after: string; done: boolean; buffer: string[] }>;
+	readonly #streams: Array<{
+		prefix: string[];
+		after: string;
+		done: boolean;
+		buffer: string[];
+	}>;
+	readonly #index: 'words' | 'cwords';
 	readonly #seen = new Set<string>();
 	#page: number;
 
 	constructor(
 		private readonly db: KithDb,
 		words: readonly string[],
+		conversations: ReadonlySet<string> | null,
 		private readonly limit: number,
 		first: number,
 		private readonly check: (row: StoredMessageRow) => boolean
 	) {
-		this.#streams = words.map((word) => ({ word, after: '', done: false, buffer: [] }));
+		// One stream per word (per word and conversation under `in:`): `[...prefix, rank]` keys.
+		const prefixes =
+			conversations === null
+				? words.map((w) => [w])
+				: [...conversations].flatMap((c) => words.map((w) => [c, w]));
+		this.#index = conversations === null ? 'words' : 'cwords';
+		this.#streams = prefixes.map((prefix) => ({ prefix, after: '', done: false, buffer: [] }));
 		this.#page = first;
 	}
 
@@ -224,8 +235,8 @@ class ByWords implements Searcher {
 				.filter((s) => !s.done && s.buffer.length === 0)
 				.map(async (s) => {
 					const ids = await this.db.messages
-						.where('words')
-						.between([s.word, s.after], [s.word, Dexie.maxKey], false, true)
+						.where(this.#index)
+						.between([...s.prefix, s.after], [...s.prefix, Dexie.maxKey], false, true)
 						.limit(page)
 						.primaryKeys();
 					s.buffer = ids;

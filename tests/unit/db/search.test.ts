@@ -55,7 +55,7 @@ const paths: Array<{
 	{ name: 'word by word', tuning: { narrowWords: 10_000, firstPage: 1 } },
 	{ name: 'walk', tuning: { narrowWords: 0, firstPage: 1 } },
 	{
-		name: 'word by word racing a walk of one conversation',
+		name: 'word by word in one conversation',
 		tuning: { narrowWords: 10_000, firstPage: 1 },
 		inConversation: true
 	},
@@ -72,6 +72,7 @@ async function expectWordsEqualContent(db: KithDb): Promise<void> {
 		).toEqual(row.deleted ? [] : searchWords(row.content));
 		expect(row.rank).toBe(rankOf(row.id));
 		for (const [, rank] of row.words) expect(rank).toBe(row.rank);
+		expect(row.cwords).toEqual(row.words.map(([w, r]) => [row.conversation_id, w, r]));
 	}
 }
 
