@@ -90,6 +90,11 @@ test('search finds a message in another conversation and a reply in a thread, of
 	await expect(reply).toHaveAttribute('aria-current', 'true');
 	await expect(reply).toBeFocused();
 
+	// "/" reaches the box too, from anywhere but a text field.
+	await messageLog(page, second).focus();
+	await page.keyboard.press('/');
+	await expect(searchBox(page)).toBeFocused();
+
 	// Filters: by conversation and by author; a name that matches nobody says so.
 	await search(page, `in:#${first} ${tag}`);
 	await expect(results(page)).toHaveCount(1);
