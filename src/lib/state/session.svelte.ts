@@ -14,8 +14,13 @@ import {
 } from '$lib/model';
 import type { KithDb } from '$lib/db';
 import type { ConnectionSource, DocOpener } from './doc-opener';
+import { MessageNotifier, type NotificationSink } from './notifications.svelte';
 import { Drafts } from './composer.svelte';
-import { ConversationList, KnownConversations } from './conversation-list.svelte';
+import {
+	ConversationList,
+	FreedConversations,
+	KnownConversations
+} from './conversation-list.svelte';
 import { Presence } from './presence.svelte';
 import { ReadMarkers } from './read-markers.svelte';
 import { MessageSearch } from './search.svelte';
@@ -35,9 +40,18 @@ export interface SessionOptions {
 	connection: ConnectionSource;
 	/** Where small per-device settings live (read markers, drafts); null keeps them in memory. */
 	storage?: Storage | null;
-	/** The device's index, for search across conversations; null: no search. */
+	/** The device's index (search, storage figures, freeing space); null where there is none. */
 	db?: KithDb | null;
+	/** System notifications; none where not given. */
+	notifications?: NotificationSink | null;
 }
+
+/** A sink that shows nothing (tests, and where the platform has no notifications). */
+const NO_NOTIFICATIONS: NotificationSink = {
+	permission: () => 'unsupported',
+	request: () => Promise.resolve('unsupported'),
+	show: () => {}
+};
 
 /**
  * Everything one signed-in device shows, wired together: the workspace directory, presence,
@@ -56,8 +70,13 @@ export class Session {
 	readonly presence: Presence;
 	readonly markers: ReadMarkers;
 	readonly known: KnownConversations;
+	readonly freed: FreedConversations;
 	readonly drafts: Drafts;
 	readonly conversations: ConversationList;
+	readonly db: KithDb | null;
+	readonly notifier: MessageNotifier;
+	/** The conversation on screen (set by its screen), for notifications. */
+	current = $state<string | null>(null);
 	/** Search across every conversation on the device (null without an index). */
 	readonly search: MessageSearch | null;
 
@@ -73,16 +92,26 @@ export class Session {
 		this.presence = new Presence(options.opener.awareness?.(WORKSPACE_DOC) ?? null, options.me);
 		this.markers = new ReadMarkers(options.me, storage);
 		this.known = new KnownConversations(options.me, storage);
+		this.freed = new FreedConversations(options.me, storage);
 		this.drafts = new Drafts(options.me, storage);
 		this.conversations = new ConversationList(
 			options.opener,
 			this.workspace,
 			this.markers,
-			this.known
+			this.known,
+			this.freed
 		);
 		this.search = options.db
 			? new MessageSearch(options.db, this.workspace, this.conversations)
 			: null;
+		this.db = options.db ?? null;
+		this.notifier = new MessageNotifier(options.notifications ?? NO_NOTIFICATIONS, {
+			name: (id) => this.workspace.name(id),
+			current: () => this.current,
+			visible: () => typeof document === 'undefined' || document.visibilityState === 'visible',
+			url: (id) => `/c/${id}`,
+			storage
+		});
 		const profile = this.workspace.profile;
 		if (profile) this.announce();
 	}
