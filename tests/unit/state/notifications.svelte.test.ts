@@ -120,4 +120,15 @@ describe('MessageNotifier', () => {
 	])('says %j as %j', (m, body) => {
 		expect(notificationBody({ id: '1', created_by: 'bo', ...m })).toBe(body);
 	});
+
+	it('shows mentions by name, not as stored tokens', () => {
+		const m = {
+			id: '1',
+			created_by: 'bo',
+			content: 'hi <@ada>',
+			hasAttachments: false,
+			isVoice: false
+		};
+		expect(notificationBody(m, (u) => (u === 'ada' ? 'Ada' : null))).toBe('hi @Ada');
+	});
 });
