@@ -59,6 +59,10 @@ test('search finds a message in another conversation and a reply in a thread, of
 	await expect(thread.getByRole('article').filter({ hasText: 'voilà la réponse' })).toBeVisible();
 	await thread.getByRole('button', { name: 'Close thread' }).click();
 
+	const hostileTag = word();
+	const hostile = `<img src=x onerror="window.__pwned=1"> <b>${hostileTag}</b>`;
+	await post(page, hostile, second);
+
 	// Everything below reads the device's own index: no network at all.
 	await context.setOffline(true);
 
@@ -89,6 +93,16 @@ test('search finds a message in another conversation and a reply in a thread, of
 	const reply = thread.getByRole('article').filter({ hasText: 'voilà la réponse' });
 	await expect(reply).toHaveAttribute('aria-current', 'true');
 	await expect(reply).toBeFocused();
+
+	// Results are text: markup in a message shows as written, never as HTML.
+	await search(page, hostileTag);
+	await expect(results(page)).toHaveCount(1);
+	await expect(results(page).first()).toContainText('<img src=x onerror=');
+	await expect(results(page).first().locator('mark')).toHaveText([hostileTag]);
+	await expect(page.getByRole('region', { name: 'Search results' }).locator('img, b')).toHaveCount(
+		0
+	);
+	expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
 
 	// "/" reaches the box too, from anywhere but a text field.
 	await messageLog(page, second).focus();
