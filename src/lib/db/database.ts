@@ -58,7 +58,7 @@ export class KithDb extends Dexie {
 		this.version(2)
 			.stores({
 				messages:
-					'id, [conversation_id+created_at], parent_message_id, created_by, *words, *cwords, rank, [conversation_id+rank]',
+					'id, [conversation_id+created_at], parent_message_id, created_by, *words, *cwords, rank, [conversation_id+rank], [created_by+rank]',
 				search_words: 'word'
 			})
 			.upgrade(async (tx) => {

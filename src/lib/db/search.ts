@@ -9,8 +9,8 @@
  *   entries of one word sort newest first and `getAllKeys(range, n)` reads the newest `n` of a
  *   word in one request (IndexedDB has no reverse `getAll`, and a reverse cursor costs one
  *   round trip per entry).
- * - `messages.rank` (indexed, and `[conversation_id+rank]`): the same key on the row, to walk
- *   all messages, or one conversation's, newest first.
+ * - `messages.rank` (indexed, and `[conversation_id+rank]`, `[created_by+rank]`): the same key
+ *   on the row, to walk all messages, one conversation's or one person's, newest first.
  * - `search_words`: every word ever indexed (never pruned: a stale word costs one empty read),
  *   so that a prefix becomes the list of words it stands for with one key-range read.
  *
@@ -174,7 +174,7 @@ async function plan(
 	if (!driver)
 		return run(
 			conversations !== null
-				? new ConversationsWalk(db, conversations, limit, page, check)
+				? new KeyWalk(db, '[conversation_id+rank]', conversations, limit, page, check)
 				: new Walk(db, limit, page, check)
 		);
 	// Under `in:`, each conversation's own entries (`cwords`): no candidate from elsewhere.
@@ -300,10 +300,11 @@ class Walk implements Searcher {
 }
 
 /**
- * Walks each conversation's messages newest first, one after the other; `out` holds the newest
- * `limit` of each, a superset of the newest `limit` of all (sorted by the caller).
+ * Walks the messages of some conversations (or of some people) newest first, one key after the
+ * other, by `[conversation_id+rank]` (`[created_by+rank]`); `out` holds the newest `limit` of
+ * each, a superset of the newest `limit` of all (the caller sorts).
  */
-class ConversationsWalk implements Searcher {
+class KeyWalk implements Searcher {
 	readonly out: StoredMessageRow[] = [];
 	readonly #left: string[];
 	#found = 0;
@@ -313,24 +314,25 @@ class ConversationsWalk implements Searcher {
 
 	constructor(
 		private readonly db: KithDb,
-		conversations: ReadonlySet<string>,
+		private readonly index: '[conversation_id+rank]' | '[created_by+rank]',
+		keys: ReadonlySet<string>,
 		private readonly limit: number,
 		first: number,
 		private readonly check: (row: StoredMessageRow) => boolean
 	) {
-		this.#left = [...conversations];
+		this.#left = [...keys];
 		this.#first = first * 2;
 		this.#page = this.#first;
 	}
 
 	async step(): Promise<boolean> {
-		const c = this.#left[0];
-		if (c === undefined) return true;
+		const key = this.#left[0];
+		if (key === undefined) return true;
 		const page = this.#page;
-		// `[conversation_id+rank]` forward is newest first, read in one request per page.
+		// Forward is newest first (rank), read in one request per page.
 		const rows = await this.db.messages
-			.where('[conversation_id+rank]')
-			.between([c, this.#after], [c, Dexie.maxKey], false, true)
+			.where(this.index)
+			.between([key, this.#after], [key, Dexie.maxKey], false, true)
 			.limit(page)
 			.toArray();
 		for (const row of rows) {
@@ -352,8 +354,8 @@ class ConversationsWalk implements Searcher {
 	}
 }
 
-/** A filter-only query: one author's or some conversations' messages, newest first. */
-async function filtered(
+/** A filter-only query: some conversations' or some people's messages, newest first. */
+function filtered(
 	db: KithDb,
 	limit: number,
 	first: number,
@@ -361,21 +363,14 @@ async function filtered(
 	authors: ReadonlySet<string> | null,
 	conversations: ReadonlySet<string> | null
 ): Promise<StoredMessageRow[]> {
-	if (conversations !== null)
-		return run(new ConversationsWalk(db, conversations, limit, first, check));
-	const ids = await db.messages
-		.where('created_by')
-		.anyOf([...(authors ?? [])])
-		.primaryKeys();
-	ids.sort((a, b) => compareIds(b, a));
-	const out: StoredMessageRow[] = [];
-	for (let i = 0; i < ids.length && out.length < limit; i += first * 2) {
-		for (const row of await db.messages.bulkGet(ids.slice(i, i + first * 2))) {
-			if (row && check(row)) out.push(row);
-			if (out.length === limit) break;
-		}
-	}
-	return out;
+	// Walk whichever set is smaller: each key is walked until `limit` of its rows pass.
+	const byConversation =
+		conversations !== null && (authors === null || conversations.size <= authors.size);
+	return run(
+		byConversation
+			? new KeyWalk(db, '[conversation_id+rank]', conversations, limit, first, check)
+			: new KeyWalk(db, '[created_by+rank]', authors ?? new Set(), limit, first, check)
+	);
 }
 
 function matches(

@@ -121,6 +121,35 @@ describe('search index', () => {
 						).toEqual(all.slice(0, limit));
 					}
 				}
+				// Filters alone: someone's messages, a conversation's, newest first.
+				const live = messages.filter((m) => m.deleted_at === null);
+				const newest = (ms: Message[], limit: number) =>
+					ms
+						.map((m) => m.id)
+						.sort((a, b) => compareIds(b, a))
+						.slice(0, limit);
+				for (const author of [alice, bob, carol]) {
+					const limit = prng.int32(gen, 1, 8);
+					const found = await searchMessages(db, {
+						words: [],
+						authors: new Set([author]),
+						limit,
+						tuning: { firstPage: 1 }
+					});
+					expect(found.map((m) => m.id)).toEqual(
+						newest(
+							live.filter((m) => m.created_by === author),
+							limit
+						)
+					);
+				}
+				const inIt = await searchMessages(db, {
+					words: [],
+					conversations: new Set([CONVERSATION_ID]),
+					limit: 7,
+					tuning: { firstPage: 1 }
+				});
+				expect(inIt.map((m) => m.id)).toEqual(newest(live, 7));
 			}
 			expect(net.performed).toBeGreaterThan(100);
 			expect(indexer.stats.rebuilds).toBe(1);
