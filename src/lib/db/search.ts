@@ -178,7 +178,12 @@ async function plan(
 				: new Walk(db, limit, page, check)
 		);
 	// Under `in:`, each conversation's own entries (`cwords`): no candidate from elsewhere.
-	return run(new ByWords(db, driver, conversations, limit, page, check));
+	const byWords = new ByWords(db, driver, conversations, limit, page, check);
+	if (authors === null || conversations !== null) return run(byWords);
+	// Under `from:` alone, a common word's matches may be mostly others', and walking the
+	// person's own messages wins; which is cheaper is unknown up front: take turns, keep the
+	// first to finish (at most twice the cheaper one's work).
+	return race(byWords, new KeyWalk(db, '[created_by+rank]', authors, limit, page, check));
 }
 
 /** A way to find the newest `limit` matches, one bounded step at a time. */
@@ -191,6 +196,13 @@ interface Searcher {
 async function run(s: Searcher): Promise<StoredMessageRow[]> {
 	while (!(await s.step()));
 	return s.out;
+}
+
+async function race(a: Searcher, b: Searcher): Promise<StoredMessageRow[]> {
+	for (;;) {
+		if (await a.step()) return a.out;
+		if (await b.step()) return b.out;
+	}
 }
 
 /**

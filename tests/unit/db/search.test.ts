@@ -120,6 +120,23 @@ describe('search index', () => {
 							`${path.name}: ${words.join(' ')} (limit ${limit})`
 						).toEqual(all.slice(0, limit));
 					}
+					// `from:`: word by word racing a walk of the person's messages, and a plain walk.
+					const author = prng.oneOf(gen, [alice, bob, carol]);
+					const theirs = all.filter(
+						(id) => messages.find((m) => m.id === id)?.created_by === author
+					);
+					for (const narrowWords of [10_000, 0]) {
+						const found = await searchMessages(db, {
+							words,
+							limit,
+							authors: new Set([author]),
+							tuning: { narrowWords, firstPage: 1 }
+						});
+						expect(
+							found.map((m) => m.id),
+							`from ${author}: ${words.join(' ')}`
+						).toEqual(theirs.slice(0, limit));
+					}
 				}
 				// Filters alone: someone's messages, a conversation's, newest first.
 				const live = messages.filter((m) => m.deleted_at === null);
