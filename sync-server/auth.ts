@@ -25,7 +25,7 @@ import {
 	userIdFromPublicKey,
 	Patterns
 } from '../src/lib/model/index.ts';
-import type { Storage } from './storage.ts';
+import type { Store } from './store.ts';
 
 export class AuthError extends Error {
 	constructor(
@@ -111,7 +111,7 @@ export class Auth {
 
 	constructor(
 		readonly secret: Buffer,
-		readonly storage: Storage,
+		readonly storage: Store,
 		readonly options: {
 			joinMode: 'open' | 'invite';
 			tokenTtlS: number;

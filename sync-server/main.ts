@@ -5,6 +5,8 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Auth, loadSecret } from './auth.ts';
 import { ensureBuilt } from './build.ts';
+import { Cluster } from './cluster/cluster.ts';
+import { PgStore } from './cluster/pg-store.ts';
 import { loadConfig } from './config.ts';
 import { Connections } from './connection.ts';
 import { Docs } from './docs.ts';
@@ -12,17 +14,29 @@ import { createHttpServer } from './http.ts';
 import { createLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { Storage } from './storage.ts';
+import type { Store } from './store.ts';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
 if (config.serveApp) ensureBuilt(config.buildDir, log);
 const metrics = createMetrics();
-const storage = new Storage(config.dataDir, {
-	synchronous: config.sqliteSynchronous,
-	maxPages: config.sqliteMaxPages
-});
-const auth = new Auth(loadSecret(config.dataDir), storage, config);
+// DATABASE_URL: PostgreSQL instead of the embedded SQLite store, and the token secret from it
+// (every relay of the database accepts every relay's tokens). README, "Running several relays".
+const pg = config.databaseUrl
+	? new PgStore(config.databaseUrl, log, {
+			minCompactRows: Math.max(2, Math.floor(config.compactAfterUpdates / 2))
+		})
+	: null;
+const storage: Store =
+	pg ??
+	new Storage(config.dataDir, {
+		synchronous: config.sqliteSynchronous,
+		maxPages: config.sqliteMaxPages
+	});
+const auth = new Auth(pg ? pg.secret() : loadSecret(config.dataDir), storage, config);
 const docs = new Docs(config, storage, log, metrics);
+const cluster = pg && config.redisUrl ? new Cluster(config, docs, pg, log) : null;
+docs.cluster = cluster;
 const connections = new Connections(config, docs, auth, log, metrics);
 let stopping = false;
 const { server, wss } = createHttpServer({
@@ -49,7 +63,15 @@ server.listen(config.port, config.host, () => {
 	const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 	const url = `http://${host}:${port}`;
 	log.info(
-		{ port, host: config.host, url, dataDir: config.dataDir, joinMode: config.joinMode },
+		{
+			port,
+			host: config.host,
+			url,
+			dataDir: config.dataDir,
+			joinMode: config.joinMode,
+			storage: pg ? 'postgresql' : 'sqlite',
+			cluster: cluster?.id ?? null
+		},
 		'listening'
 	);
 	// The one line a person reads: where to open the app.
@@ -64,6 +86,7 @@ function shutdown(signal: string): void {
 	server.close();
 	const stored = docs.shutdown();
 	for (const ws of wss.clients) ws.terminate();
+	void cluster?.close();
 	storage.close();
 	log.info(
 		{ stored },
