@@ -105,10 +105,37 @@ function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Ui
 
 const MAX_OPEN_CHALLENGES = 10_000;
 
-export class Auth {
-	/** challenge → expiry (ms). Single use: deleted when presented. */
-	readonly #challenges = new Map<string, number>();
+/**
+ * Where open challenges wait for their answer. In memory by default; shared through the
+ * database when several relays serve one address (a challenge asked of one relay may be
+ * answered to another: cluster/pg-store.ts).
+ */
+export interface Challenges {
+	/** Records a new challenge; false when too many are open. */
+	add(challenge: string, expires: number, now: number): boolean;
+	/** Removes a challenge and returns its expiry (ms), or undefined when unknown or used. */
+	take(challenge: string): number | undefined;
+}
 
+class MemoryChallenges implements Challenges {
+	/** challenge → expiry (ms). Single use: deleted when presented. */
+	readonly #open = new Map<string, number>();
+	add(challenge: string, expires: number, now: number): boolean {
+		if (this.#open.size >= MAX_OPEN_CHALLENGES) {
+			for (const [c, exp] of this.#open) if (exp <= now) this.#open.delete(c);
+			if (this.#open.size >= MAX_OPEN_CHALLENGES) return false;
+		}
+		this.#open.set(challenge, expires);
+		return true;
+	}
+	take(challenge: string): number | undefined {
+		const expires = this.#open.get(challenge);
+		this.#open.delete(challenge);
+		return expires;
+	}
+}
+
+export class Auth {
 	constructor(
 		readonly secret: Buffer,
 		readonly storage: Store,
@@ -117,19 +144,16 @@ export class Auth {
 			tokenTtlS: number;
 			challengeTtlS: number;
 			inviteTtlS: number;
-		}
+		},
+		readonly challenges: Challenges = new MemoryChallenges()
 	) {}
 
 	challenge(now = Date.now()): { challenge: string; expires_at: number } {
-		if (this.#challenges.size >= MAX_OPEN_CHALLENGES) {
-			for (const [c, exp] of this.#challenges) if (exp <= now) this.#challenges.delete(c);
-			if (this.#challenges.size >= MAX_OPEN_CHALLENGES) {
-				throw new AuthError(503, 'busy', 'Too many open challenges; retry in a minute.');
-			}
-		}
 		const challenge = randomBytes(24).toString('base64url');
 		const expires = now + this.options.challengeTtlS * 1000;
-		this.#challenges.set(challenge, expires);
+		if (!this.challenges.add(challenge, expires, now)) {
+			throw new AuthError(503, 'busy', 'Too many open challenges; retry in a minute.');
+		}
 		return { challenge, expires_at: expires };
 	}
 
@@ -147,9 +171,8 @@ export class Auth {
 		) {
 			throw new AuthError(400, 'bad_request', 'Expected { public_key, challenge, signature }.');
 		}
-		const expires = this.#challenges.get(challenge);
 		// Consumed before anything else: a response can be presented once, right or wrong.
-		this.#challenges.delete(challenge);
+		const expires = this.challenges.take(challenge);
 		if (expires === undefined || expires <= now) {
 			throw new AuthError(
 				401,

@@ -33,7 +33,9 @@ const storage: Store =
 		synchronous: config.sqliteSynchronous,
 		maxPages: config.sqliteMaxPages
 	});
-const auth = new Auth(pg ? pg.secret() : loadSecret(config.dataDir), storage, config);
+const auth = pg
+	? new Auth(pg.secret(), storage, config, pg.challenges())
+	: new Auth(loadSecret(config.dataDir), storage, config);
 const docs = new Docs(config, storage, log, metrics);
 const cluster = pg && config.redisUrl ? new Cluster(config, docs, pg, log) : null;
 docs.cluster = cluster;

@@ -52,6 +52,17 @@ export const MIGRATIONS: readonly Migration[] = [
 				created_at timestamptz NOT NULL DEFAULT now()
 			);
 		`
+	},
+	{
+		version: 2,
+		name: 'open auth challenges, shared by the relays',
+		sql: `
+			CREATE TABLE kith_challenges (
+				challenge text PRIMARY KEY,
+				expires_at bigint NOT NULL
+			);
+			CREATE INDEX kith_challenges_expires ON kith_challenges (expires_at);
+		`
 	}
 ];
 

@@ -14,6 +14,7 @@
  *   updates in memory and retries (docs.ts). A commit that timed out here but completed in
  *   PostgreSQL is stored twice on retry: harmless, Yjs updates are idempotent.
  */
+import type { Challenges } from '../auth.ts';
 import type { Logger } from '../log.ts';
 import type { StoredDoc } from '../storage.ts';
 import type { Store } from '../store.ts';
@@ -131,6 +132,16 @@ export class PgStore implements Store {
 
 	claimClients(doc: string, clients: readonly number[], userId: string): void {
 		this.#call('claimClients', doc, [...clients], userId);
+	}
+
+	/** Open auth challenges in the database: asked of one relay, answered to any. */
+	challenges(): Challenges {
+		let calls = 0;
+		return {
+			add: (challenge, expires, now) =>
+				this.#call<boolean>('addChallenge', challenge, expires, now, calls++ % 256 === 0),
+			take: (challenge) => this.#call<number | null>('takeChallenge', challenge) ?? undefined
+		};
 	}
 
 	/** The HMAC secret for session tokens, shared by every relay of the database. */

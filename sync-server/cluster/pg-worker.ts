@@ -256,6 +256,30 @@ const handlers = {
 		);
 	},
 
+	/** A new challenge; expired ones are swept now and then (every 256th call). */
+	addChallenge: async (challenge: string, expires: number, now: number, sweep: boolean) => {
+		if (sweep) await fg.query('DELETE FROM kith_challenges WHERE expires_at <= $1', [now]);
+		const open = await fg.query<{ n: string }>(
+			'SELECT count(*) AS n FROM kith_challenges WHERE expires_at > $1',
+			[now]
+		);
+		if (Number(open.rows[0]!.n) >= 10_000) return false;
+		await fg.query('INSERT INTO kith_challenges (challenge, expires_at) VALUES ($1, $2)', [
+			challenge,
+			expires
+		]);
+		return true;
+	},
+
+	/** Single use across every relay: the DELETE that returns the row wins. */
+	takeChallenge: async (challenge: string) => {
+		const res = await fg.query<{ expires_at: string }>(
+			'DELETE FROM kith_challenges WHERE challenge = $1 RETURNING expires_at',
+			[challenge]
+		);
+		return res.rows[0] ? Number(res.rows[0].expires_at) : null;
+	},
+
 	/** The token secret every relay shares: made by the first relay to ask, then read by all. */
 	secret: async () => {
 		await fg.query(

@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { LOCK_NAMESPACE } from '../../sync-server/cluster/migrations';
 import { createConversation, postMessage, readMessages, removeMember } from '../../src/lib/model';
 import {
 	closeCodeWithin,
@@ -51,7 +53,8 @@ function closeCodes(provider: {
 		const env = {
 			DATABASE_URL: db.url,
 			REDIS_URL,
-			REDIS_PREFIX: `kith-test-${randomBytes(4).toString('hex')}:`
+			REDIS_PREFIX: `kith-test-${randomBytes(4).toString('hex')}:`,
+			COMPACT_AFTER_UPDATES: '10'
 		};
 		r1 = await clusterRelay(await freePort(), env);
 		r2 = await clusterRelay(await freePort(), env);
@@ -68,7 +71,8 @@ function closeCodes(provider: {
 
 	it('migrates the schema once, versioned, and shares one token secret', async () => {
 		expect(await query(db.url, 'SELECT version FROM kith_migrations ORDER BY version')).toEqual([
-			{ version: 1 }
+			{ version: 1 },
+			{ version: 2 }
 		]);
 		expect(await query(db.url, 'SELECT name FROM kith_secrets')).toEqual([{ name: 'token' }]);
 		// A token made by relay 1 opens a document on relay 2, and the other way round.
@@ -161,5 +165,61 @@ function closeCodes(provider: {
 		expect(raw.received).toEqual([]);
 		c.provider.destroy();
 		a.provider.destroy();
+	});
+
+	it('compacts under a per-document advisory lock: skipped while another process holds it, never waited for', async () => {
+		const name = 'conv:3003';
+		const count = async (table: string) =>
+			(
+				await query<{ n: number }>(
+					db.url,
+					`SELECT count(*)::int AS n FROM ${table} WHERE doc = $1`,
+					[name]
+				)
+			)[0]!.n;
+		// Another process (a slow or stuck relay) holds the document's lock.
+		const holder = new pg.Client({ connectionString: db.url });
+		await holder.connect();
+		await holder.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_NAMESPACE, name]);
+		const a = connect(r1, name, alice.token);
+		await synced(a.provider);
+		createConversation(a.doc, {
+			kind: 'group',
+			name: 'compaction',
+			id: '3003',
+			created_by: alice.user,
+			members: [alice.user, bob.user]
+		});
+		const b = connect(r2, name, bob.token);
+		await synced(b.provider);
+		for (let i = 0; i < 30; i++) {
+			postMessage(a.doc, { content: `m${i}`, created_by: alice.user });
+			await new Promise((r) => setTimeout(r, 15));
+		}
+		// Served and forwarded as usual while the lock is held elsewhere...
+		await until(() => readMessages(b.doc).length === 30, 3000, 'all 30 on relay 2');
+		await new Promise((r) => setTimeout(r, 800));
+		// ...but not compacted: the relays tried, found the lock taken, and went on.
+		expect(await count('kith_snapshots')).toBe(0);
+		expect(await count('kith_updates')).toBeGreaterThanOrEqual(31);
+
+		await holder.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_NAMESPACE, name]);
+		await holder.end();
+		for (let i = 30; i < 42; i++) {
+			postMessage(a.doc, { content: `m${i}`, created_by: alice.user });
+			await new Promise((r) => setTimeout(r, 15));
+		}
+		const end = Date.now() + 5000;
+		while ((await count('kith_snapshots')) === 0 && Date.now() < end)
+			await new Promise((r) => setTimeout(r, 100));
+		expect(await count('kith_snapshots')).toBe(1);
+		expect(await count('kith_updates')).toBeLessThan(10);
+		await until(() => readMessages(b.doc).length === 42, 3000, 'all 42 on relay 2');
+		const stored = await docFromDatabase(db.url, name);
+		expect(readMessages(stored).map((m) => m.content)).toEqual(
+			readMessages(a.doc).map((m) => m.content)
+		);
+		a.provider.destroy();
+		b.provider.destroy();
 	});
 });
