@@ -37,7 +37,7 @@ const auth = pg
 	? new Auth(pg.secret(), storage, config, pg.challenges())
 	: new Auth(loadSecret(config.dataDir), storage, config);
 const docs = new Docs(config, storage, log, metrics);
-const cluster = pg && config.redisUrl ? new Cluster(config, docs, pg, log) : null;
+const cluster = pg && config.redisUrl ? new Cluster(config, docs, pg, log, metrics.registry) : null;
 docs.cluster = cluster;
 const connections = new Connections(config, docs, auth, log, metrics);
 let stopping = false;

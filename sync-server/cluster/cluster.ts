@@ -25,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import { Redis } from 'ioredis';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import * as Y from 'yjs';
 import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import type { Config } from '../config.ts';
@@ -99,14 +100,43 @@ export class Cluster implements DocsCluster {
 	/** The subscriber has been ready once: a later `ready` is a reconnect. */
 	#wasReady = false;
 	#closing = false;
-	readonly stats = { published: 0, publishFailures: 0, received: 0, resyncs: 0 };
+	readonly #metrics;
 
 	constructor(
 		config: Config,
 		readonly docs: Docs,
 		readonly store: PgStore,
-		readonly log: Logger
+		readonly log: Logger,
+		registry: Registry
 	) {
+		const registers = [registry];
+		this.#metrics = {
+			published: new Counter({
+				name: 'kith_cluster_published_total',
+				help: 'Messages published to the other relays through Redis',
+				registers
+			}),
+			publishFailures: new Counter({
+				name: 'kith_cluster_publish_failures_total',
+				help: 'Publishes that failed (Redis unreachable); made good by a catch-up',
+				registers
+			}),
+			received: new Counter({
+				name: 'kith_cluster_received_total',
+				help: 'Messages received from the other relays',
+				registers
+			}),
+			catchUps: new Counter({
+				name: 'kith_cluster_catch_ups_total',
+				help: 'Documents read back from PostgreSQL to close a gap in what Redis delivered',
+				registers
+			}),
+			redisUp: new Gauge({
+				name: 'kith_cluster_redis_up',
+				help: '1 while the subscriber connection to Redis is ready',
+				registers
+			})
+		};
 		this.#prefix = config.redisPrefix;
 		this.#control = `${this.#prefix}control`;
 		const options = {
@@ -132,7 +162,11 @@ export class Cluster implements DocsCluster {
 				if (!this.#closing) log.debug({ conn: name }, 'redis connection closed; reconnecting');
 			});
 		}
-		this.#sub.on('ready', () => void this.#onSubscriberReady());
+		this.#sub.on('ready', () => {
+			this.#metrics.redisUp.set(1);
+			void this.#onSubscriberReady();
+		});
+		this.#sub.on('close', () => this.#metrics.redisUp.set(0));
 		this.#pub.on('ready', () => this.#onPublisherReady());
 		this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) =>
 			this.#onMessage(channel.toString(), message)
@@ -179,7 +213,7 @@ export class Cluster implements DocsCluster {
 	async #catchUp(entry: DocEntry): Promise<void> {
 		try {
 			const stored = await this.store.loadInBackground(entry.name);
-			this.stats.resyncs++;
+			this.#metrics.catchUps.inc();
 			if (stored.updates.length > 0) this.docs.applyStored(entry, stored.updates);
 		} catch (err) {
 			this.log.warn(
@@ -192,9 +226,9 @@ export class Cluster implements DocsCluster {
 	#publish(channel: string, message: Uint8Array, docs: readonly string[]): void {
 		if (this.#closing) return;
 		this.#pub.publish(channel, Buffer.from(message)).then(
-			() => this.stats.published++,
+			() => this.#metrics.published.inc(),
 			() => {
-				this.stats.publishFailures++;
+				this.#metrics.publishFailures.inc();
 				for (const d of docs) this.#unpublished.add(d);
 			}
 		);
@@ -256,7 +290,7 @@ export class Cluster implements DocsCluster {
 			return;
 		}
 		if (m.relay === this.id) return;
-		this.stats.received++;
+		this.#metrics.received.inc();
 		if (channel === this.#control) {
 			if (m.kind !== kindResync) return;
 			for (const name of m.docs) {

@@ -3,6 +3,7 @@
  * processes through Redis; documents live in PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { LOCK_NAMESPACE } from '../../sync-server/cluster/migrations';
@@ -82,6 +83,16 @@ function closeCodes(provider: {
 		await synced(b.provider);
 		a.provider.destroy();
 		b.provider.destroy();
+		// And the operator's CLI makes its tokens from the same database.
+		const cli = spawnSync(
+			process.execPath,
+			['--import', 'tsx', 'sync-server/cli.ts', 'token', 'operator-bot'],
+			{ env: { ...process.env, DATABASE_URL: db.url }, encoding: 'utf8', timeout: 60_000 }
+		);
+		expect(cli.status, cli.stderr).toBe(0);
+		const bot = connect(r2, 'workspace', cli.stdout.trim().split('\n').at(-1)!);
+		await synced(bot.provider);
+		bot.provider.destroy();
 	});
 
 	it('shows each client the other relay’s updates and presence within a second', async () => {
