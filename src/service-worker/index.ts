@@ -78,3 +78,23 @@ sw.addEventListener('fetch', (event) => {
 		fetch(request).catch(async () => (await fromCache(request)) ?? Response.error())
 	);
 });
+
+// A click on a message notification: focus a window of Kith and open the conversation.
+sw.addEventListener('notificationclick', (event) => {
+	event.notification.close();
+	const data = event.notification.data as { url?: unknown } | null;
+	const path = typeof data?.url === 'string' && data.url.startsWith('/') ? data.url : '/';
+	const target = new URL(path, sw.location.origin).href;
+	event.waitUntil(
+		(async () => {
+			const windows = await sw.clients.matchAll({ type: 'window', includeUncontrolled: true });
+			const open = windows[0];
+			if (open) {
+				await open.focus();
+				await open.navigate(target).catch(() => open.postMessage({ type: 'NAVIGATE', url: path }));
+				return;
+			}
+			await sw.clients.openWindow(target);
+		})()
+	);
+});

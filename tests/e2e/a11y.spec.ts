@@ -52,6 +52,15 @@ for (const scheme of ['light', 'dark'] as const) {
 			await busyConversation(page);
 			expect(await seriousViolations(page)).toEqual([]);
 		});
+
+		test('the settings page has no serious or critical accessibility violations', async ({
+			page
+		}) => {
+			await onboard(page, 'Ada');
+			await page.getByRole('link', { name: 'Settings' }).click();
+			await expect(page.getByRole('button', { name: /Free space of/ }).first()).toBeVisible();
+			expect(await seriousViolations(page)).toEqual([]);
+		});
 	});
 }
 

@@ -39,6 +39,11 @@ export async function onboard(
 	current = options.inGeneral ? 'general' : await newChannel(page, unique('test'));
 }
 
+/** The channel the last `onboard` landed in. */
+export function currentChannel(): string {
+	return current;
+}
+
 export function messageLog(page: Page, name = current): Locator {
 	return page.getByRole('log', { name });
 }

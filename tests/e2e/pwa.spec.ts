@@ -146,6 +146,44 @@ test.describe('Kith as an installable, offline app', () => {
 		await expect(box).toHaveValue(other);
 	});
 
+	test('two tabs of one person stay in step, offline too, and a reload of each keeps everything', async ({
+		page,
+		context
+	}) => {
+		await onboard(page, unique('Twotabs'));
+		const channel = page.url();
+		const second = await context.newPage();
+		await second.goto(channel);
+		await expect(messageLog(second)).toBeVisible();
+
+		const online = unique('from tab one');
+		await post(page, online);
+		await expect(message(second, online)).toHaveCount(1);
+
+		// No relay to carry anything between them: the tabs talk to each other directly.
+		await context.setOffline(true);
+		const offline = unique('from tab two, offline');
+		await post(second, offline);
+		await expect(message(page, offline)).toHaveCount(1);
+		const posted = message(page, offline);
+		await posted.hover();
+		await posted.getByRole('button', { name: 'Add reaction' }).click();
+		await page
+			.getByRole('dialog', { name: 'Choose a reaction' })
+			.getByRole('button', { name: '🎉', exact: true })
+			.click();
+		await expect(message(second, offline).getByRole('button', { name: '🎉 1' })).toBeVisible();
+
+		// Both wrote to the same IndexedDB: each reload reads one consistent copy.
+		for (const tab of [page, second]) {
+			await tab.reload();
+			await expect(message(tab, online)).toHaveCount(1);
+			await expect(message(tab, offline).getByRole('button', { name: '🎉 1' })).toBeVisible();
+		}
+		await context.setOffline(false);
+		await second.close();
+	});
+
 	test('after onboarding, Kith asks once for persistent storage', async ({ page }) => {
 		await page.addInitScript(() => {
 			const persist = StorageManager.prototype.persist;
@@ -174,25 +212,9 @@ test.describe('Kith as an installable, offline app', () => {
 		// A relay of this test's own (the shared one must keep running), serving the same build.
 		const port = await freePort();
 		const dataDir = mkdtempSync(join(tmpdir(), 'kith-cold-'));
-		const relay = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts'], {
-			env: {
-				...process.env,
-				PORT: String(port),
-				HOST: '127.0.0.1',
-				DATA_DIR: dataDir,
-				LOG_LEVEL: 'warn'
-			},
-			stdio: 'ignore'
-		});
-		const exited = once(relay, 'exit');
-		const origin = `http://127.0.0.1:${port}`;
-		const context = await browser.newContext({ baseURL: origin });
+		const relay = await ownRelay(port, dataDir);
+		const context = await browser.newContext({ baseURL: relay.origin });
 		try {
-			await expect
-				.poll(async () => (await fetch(`${origin}/healthz`).catch(() => null))?.ok ?? false, {
-					timeout: 20_000
-				})
-				.toBe(true);
 			let page: Page = await context.newPage();
 			await onboard(page, unique('Cold'));
 			const text = unique('stored here');
@@ -202,8 +224,8 @@ test.describe('Kith as an installable, offline app', () => {
 				.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null))
 				.toBe(true);
 
-			relay.kill('SIGTERM');
-			await exited;
+			relay.proc.kill('SIGTERM');
+			await relay.exited;
 			await page.close();
 			page = await context.newPage();
 			const response = await page.goto(channel);
@@ -216,11 +238,77 @@ test.describe('Kith as an installable, offline app', () => {
 			await post(page, unique('written while the relay is down'));
 		} finally {
 			await context.close();
-			if (relay.exitCode === null) relay.kill('SIGKILL');
+			if (relay.proc.exitCode === null) relay.proc.kill('SIGKILL');
+			rmSync(dataDir, { recursive: true, force: true });
+		}
+	});
+
+	test('a message is never shown as sent when the relay dies before storing it, and is sent once a relay is back', async ({
+		browser
+	}) => {
+		test.setTimeout(60_000);
+		const port = await freePort();
+		const dataDir = mkdtempSync(join(tmpdir(), 'kith-killed-'));
+		let relay = await ownRelay(port, dataDir);
+		const context = await browser.newContext({ baseURL: relay.origin });
+		try {
+			const page = await context.newPage();
+			await onboard(page, unique('Witness'));
+			const stored = unique('stored before');
+			await post(page, stored);
+			await expect(message(page, stored)).not.toContainText('Not yet delivered');
+
+			// Frozen, the relay's socket still takes the bytes, but nothing is stored or answered;
+			// then it dies without ever seeing them.
+			relay.proc.kill('SIGSTOP');
+			const lost = unique('sent into a frozen relay');
+			await post(page, lost);
+			await page.waitForTimeout(1_000);
+			await expect(message(page, lost)).toContainText('Not yet delivered');
+			relay.proc.kill('SIGKILL');
+			await relay.exited;
+			await page.waitForTimeout(1_000);
+			await expect(message(page, lost)).toContainText('Not yet delivered');
+
+			// A relay on the same storage: the device sends what it lacks, and only then is it sent.
+			relay = await ownRelay(port, dataDir);
+			await expect(message(page, lost)).not.toContainText('Not yet delivered', {
+				timeout: 20_000
+			});
+			await page.reload();
+			await expect(message(page, lost)).not.toContainText('Not yet delivered', {
+				timeout: 20_000
+			});
+			await expect(message(page, stored)).toHaveCount(1);
+		} finally {
+			await context.close();
+			if (relay.proc.exitCode === null) relay.proc.kill('SIGKILL');
 			rmSync(dataDir, { recursive: true, force: true });
 		}
 	});
 });
+
+/** A relay of the test's own on `port`, serving the same build; resolves once healthy. */
+async function ownRelay(port: number, dataDir: string) {
+	const proc = spawn(process.execPath, ['--import', 'tsx', 'sync-server/main.ts'], {
+		env: {
+			...process.env,
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			DATA_DIR: dataDir,
+			LOG_LEVEL: 'warn'
+		},
+		stdio: 'ignore'
+	});
+	const exited = once(proc, 'exit');
+	const origin = `http://127.0.0.1:${port}`;
+	await expect
+		.poll(async () => (await fetch(`${origin}/healthz`).catch(() => null))?.ok ?? false, {
+			timeout: 20_000
+		})
+		.toBe(true);
+	return { proc, exited, origin };
+}
 
 function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {

@@ -56,6 +56,33 @@ describe('RelaySession (the app side of the relay connection)', () => {
 		b.s.destroy();
 	});
 
+	it('reports catching-up progress: documents connected, and how many have not synced yet', async () => {
+		const a = session(relay);
+		const seen: string[] = [];
+		a.s.onStatus(() => {
+			const p = a.s.progress;
+			seen.push(`${p.pending}/${p.total}`);
+		});
+		const links = [];
+		for (let i = 0; i < 4; i++) {
+			const doc = new Y.Doc();
+			const meta = createConversation(doc, {
+				kind: 'group',
+				name: `catch-up ${i}`,
+				created_by: a.s.userId,
+				members: []
+			});
+			for (let m = 0; m < 50; m++) postMessage(doc, { content: `m${m}`, created_by: a.s.userId });
+			links.push(a.s.connect(`conv:${meta.id}`, doc));
+		}
+		await Promise.all(links.map((l) => l.whenSynced));
+		await until(() => a.s.progress.total === 4 && a.s.progress.pending === 0, 5000);
+		// On the way there, at least one document was connected and not yet in step.
+		expect(seen.some((k) => Number(k.split('/')[0]) > 0)).toBe(true);
+		expect(seen.at(-1)).toBe('0/4');
+		a.s.destroy();
+	});
+
 	it('stops retrying a conversation it is not a member of, and says so', async () => {
 		const a = session(relay);
 		const b = session(relay);

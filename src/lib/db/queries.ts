@@ -156,3 +156,41 @@ function cmpTime(a: MessageIndexRow, b: MessageIndexRow): number {
 	if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
 	return compareIds(a.id, b.id);
 }
+
+/** What one conversation's index rows weigh on the device (as serialised JSON: an estimate). */
+export async function conversationIndexUsage(
+	db: KithDb,
+	conversationId: string
+): Promise<{ messages: number; bytes: number; blobShas: Set<string> }> {
+	let messages = 0;
+	let bytes = 0;
+	const blobShas = new Set<string>();
+	await ofConversation(db, conversationId).each((row: MessageIndexRow) => {
+		messages++;
+		bytes += JSON.stringify(row).length;
+		for (const a of row.file_attachments) blobShas.add(a.sha256);
+	});
+	return { messages, bytes, blobShas };
+}
+
+/**
+ * Removes one conversation's rows from the index (its messages, members, row and index state),
+ * in one transaction. The document is the truth: reopening it rebuilds them.
+ *
+ * @example await forgetConversation(db, id); // after its document's storage is gone
+ */
+export async function forgetConversation(db: KithDb, conversationId: string): Promise<void> {
+	await db.transaction(
+		'rw',
+		[db.conversations, db.conversation_members, db.messages, db.index_state],
+		async () => {
+			await ofConversation(db, conversationId).delete();
+			await db.conversation_members
+				.where('[conversation_id+user_id]')
+				.between([conversationId, Dexie.minKey], [conversationId, Dexie.maxKey])
+				.delete();
+			await db.conversations.delete(conversationId);
+			await db.index_state.delete(conversationId);
+		}
+	);
+}

@@ -58,6 +58,13 @@ export class RelayConnection implements ConnectionSource {
 		return status === 'refused' ? 'offline' : status;
 	}
 
+	/** While documents are catching up after (re)connecting: how many are done of how many. */
+	get catchingUp(): { done: number; total: number } | null {
+		this.#subscribe();
+		const { pending, total } = this.#relay.progress;
+		return pending > 0 ? { done: total - pending, total } : null;
+	}
+
 	get detail(): string | null {
 		this.#subscribe();
 		switch (this.#relay.status) {

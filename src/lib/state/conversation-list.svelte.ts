@@ -7,7 +7,8 @@ import {
 	conversationTypes,
 	directMessageId,
 	readMeta,
-	type ConversationMeta
+	type ConversationMeta,
+	type MessageRecord
 } from '$lib/model';
 import { DocSnapshot } from './doc-snapshot.svelte';
 import { materializeConversation } from './conversation.svelte';
@@ -24,22 +25,44 @@ export interface ConversationSummary {
 	othersMessageIds: string[];
 	/** The newest top-level message id, for ordering by activity. */
 	lastMessageId: string | null;
+	/** Others' newest live top-level message, for notifications. */
+	newestFromOthers: IncomingMessage | null;
+}
+
+/** What a notification says of a message. */
+export interface IncomingMessage {
+	id: string;
+	created_by: string;
+	content: string;
+	hasAttachments: boolean;
+	isVoice: boolean;
 }
 
 export function readSummary(doc: Y.Doc, me: string): ConversationSummary {
 	const t = conversationTypes(doc);
 	const others: string[] = [];
 	let last: string | null = null;
+	let newest: MessageRecord | null = null;
 	for (const r of t.messages) {
 		if (last === null || compareIds(r.id, last) > 0) last = r.id;
-		if (r.created_by !== me && !r.deleted_at) others.push(r.id);
+		if (r.created_by !== me && !r.deleted_at) {
+			others.push(r.id);
+			if (newest === null || compareIds(r.id, newest.id) > 0) newest = r;
+		}
 	}
 	others.sort(compareIds);
 	return {
 		meta: readMeta(doc),
 		memberIds: [...t.members.keys()],
 		othersMessageIds: others,
-		lastMessageId: last
+		lastMessageId: last,
+		newestFromOthers: newest && {
+			id: newest.id,
+			created_by: newest.created_by,
+			content: newest.content,
+			hasAttachments: newest.file_attachments.length > 0,
+			isVoice: newest.audio_url !== null
+		}
 	};
 }
 
@@ -53,6 +76,65 @@ export interface ConversationItem {
 	otherUserId: string | null;
 	unread: number;
 	lastMessageId: string | null;
+	newestFromOthers: IncomingMessage | null;
+	/** Its storage on this device was freed: listed, not open, restored from the relay when opened. */
+	freed?: boolean;
+}
+
+/** What the sidebar keeps of a freed conversation (its document is not open). */
+export interface FreedConversation {
+	id: string;
+	kind: ConversationMeta['kind'];
+	label: string;
+	otherUserId: string | null;
+}
+
+/**
+ * Conversations whose storage on this device was freed (settings, "Free space"): the list shows
+ * them without opening their documents, until the person opens one again.
+ */
+export class FreedConversations {
+	readonly #key: string;
+	readonly #storage: Pick<Storage, 'getItem' | 'setItem'> | null;
+	readonly entries: SvelteMap<string, FreedConversation>;
+
+	constructor(me: string, storage: Pick<Storage, 'getItem' | 'setItem'> | null = null) {
+		this.#key = `kith:freed:${me}`;
+		this.#storage = storage;
+		let stored: unknown = [];
+		try {
+			stored = JSON.parse(storage?.getItem(this.#key) ?? '[]');
+		} catch {
+			// A damaged list only means the conversations are opened (and synced) again.
+		}
+		const valid = (Array.isArray(stored) ? stored : []).filter(
+			(x): x is FreedConversation =>
+				typeof x === 'object' &&
+				x !== null &&
+				typeof x.id === 'string' &&
+				typeof x.label === 'string' &&
+				['channel', 'group', 'dm'].includes(x.kind)
+		);
+		this.entries = new SvelteMap(valid.map((f) => [f.id, f]));
+	}
+
+	has(id: string): boolean {
+		return this.entries.has(id);
+	}
+
+	add(entry: FreedConversation): void {
+		this.entries.set(entry.id, entry);
+		this.#save();
+	}
+
+	/** The person opened it again: it is synced and stored as before. */
+	restore(id: string): void {
+		if (this.entries.delete(id)) this.#save();
+	}
+
+	#save(): void {
+		this.#storage?.setItem(this.#key, JSON.stringify([...this.entries.values()]));
+	}
 }
 
 /**
@@ -107,6 +189,7 @@ export class ConversationList {
 	readonly #directory: WorkspaceDirectory;
 	readonly #markers: ReadMarkers;
 	readonly #known: KnownConversations;
+	readonly #freed: FreedConversations;
 	readonly #open = new SvelteMap<string, Open>();
 	// Bookkeeping of in-flight opens, never rendered: deliberately not reactive.
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -121,6 +204,7 @@ export class ConversationList {
 		const ids = new Set<string>(this.#known.ids);
 		for (const c of this.#directory.channels) ids.add(c.id);
 		for (const u of this.#directory.users) if (u.id !== me) ids.add(directMessageId(me, u.id));
+		for (const id of this.#freed.entries.keys()) ids.delete(id);
 		return ids;
 	});
 
@@ -128,6 +212,8 @@ export class ConversationList {
 		const me = this.#directory.me;
 		const out: ConversationItem[] = [];
 		for (const [id, { summary }] of this.#open) {
+			// Freed but not yet released: listed below, once.
+			if (this.#freed.has(id)) continue;
 			const s = summary.value;
 			if (!s.meta || !s.memberIds.includes(me)) continue;
 			const other = s.meta.kind === 'dm' ? (s.memberIds.find((m) => m !== me) ?? me) : null;
@@ -137,9 +223,12 @@ export class ConversationList {
 				label: other !== null ? this.#directory.name(other) : (s.meta.name ?? id),
 				otherUserId: other,
 				unread: countAfter(s.othersMessageIds, this.#markers.get(id)),
-				lastMessageId: s.lastMessageId
+				lastMessageId: s.lastMessageId,
+				newestFromOthers: s.newestFromOthers
 			});
 		}
+		for (const f of this.#freed.entries.values())
+			out.push({ ...f, unread: 0, lastMessageId: null, newestFromOthers: null, freed: true });
 		return out.sort((a, b) => a.label.localeCompare(b.label) || compareIds(a.id, b.id));
 	});
 
@@ -150,12 +239,14 @@ export class ConversationList {
 		opener: DocOpener,
 		directory: WorkspaceDirectory,
 		markers: ReadMarkers,
-		known: KnownConversations
+		known: KnownConversations,
+		freed: FreedConversations = new FreedConversations('')
 	) {
 		this.#opener = opener;
 		this.#directory = directory;
 		this.#markers = markers;
 		this.#known = known;
+		this.#freed = freed;
 		this.#stop = $effect.root(() => {
 			$effect(() => {
 				const wanted = this.#candidates;

@@ -25,6 +25,10 @@ export interface DocOpener {
 	awareness?(name: string): Awareness | null;
 	/** Which messages of an open conversation the relay has stored (null without a relay). */
 	delivery?(name: string): DeliveryTracker | null;
+	/** Resolves once a released document's storage has closed (freeing space needs it). */
+	closed?(name: string): Promise<void>;
+	/** Whether anyone holds the document open. */
+	isOpen?(name: string): boolean;
 }
 
 /** Whether this device can reach the relay. */
@@ -38,4 +42,6 @@ export interface ConnectionSource {
 	readonly state: ConnectionState;
 	/** What to tell the person, e.g. "Reconnecting in 4 s". */
 	readonly detail: string | null;
+	/** While conversations catch up with the relay: how many are done of how many. */
+	readonly catchingUp?: { done: number; total: number } | null;
 }

@@ -2,7 +2,13 @@ import * as Y from 'yjs';
 import { Awareness } from 'y-protocols/awareness';
 import { WORKSPACE_DOC, parseDocName } from '$lib/model';
 import type { KithDb } from '$lib/db';
-import { DeliveryTracker, LocalDoc, openConversation, type StoredVectorStore } from '$lib/sync';
+import {
+	DeliveryTracker,
+	LocalDoc,
+	TabSync,
+	openConversation,
+	type StoredVectorStore
+} from '$lib/sync';
 import type { RelayLink, RelaySession } from '$lib/sync/relay';
 import type { DocOpener } from './doc-opener';
 
@@ -75,6 +81,16 @@ export class RefCountedOpener implements DocOpener {
 		this.#closing.set(name, closed);
 	}
 
+	/** Resolves once a released document's storage has finished closing (at once if open or unknown). */
+	closed(name: string): Promise<void> {
+		return this.#closing.get(name) ?? Promise.resolve();
+	}
+
+	/** Whether anyone holds the document open. */
+	isOpen(name: string): boolean {
+		return this.#entries.has(name);
+	}
+
 	awareness(name: string): Awareness | null {
 		return this.#entries.get(name)?.awareness ?? null;
 	}
@@ -123,6 +139,18 @@ export function deviceOpener(
 			const stored = new LocalDoc(name, doc, { onError });
 			local = { ready: stored.whenLoaded, close: () => stored.close().catch(onError) };
 		}
+		// Other tabs of this profile: in step from the moment the stored copy is loaded.
+		const loaded = local;
+		let tabs: TabSync | null = null;
+		local = {
+			ready: loaded.ready.then(() => {
+				tabs = TabSync.attach(name, doc, { onError });
+			}),
+			close: () => {
+				tabs?.destroy();
+				return loaded.close();
+			}
+		};
 		if (!relay) return local;
 		let link: RelayLink | null = null;
 		let tracker: DeliveryTracker | null = null;

@@ -12,9 +12,15 @@ import {
 	checkConversationName,
 	newId
 } from '$lib/model';
+import type { KithDb } from '$lib/db';
 import type { ConnectionSource, DocOpener } from './doc-opener';
+import { MessageNotifier, type NotificationSink } from './notifications.svelte';
 import { Drafts } from './composer.svelte';
-import { ConversationList, KnownConversations } from './conversation-list.svelte';
+import {
+	ConversationList,
+	FreedConversations,
+	KnownConversations
+} from './conversation-list.svelte';
 import { Presence } from './presence.svelte';
 import { ReadMarkers } from './read-markers.svelte';
 import { WorkspaceDirectory } from './workspace.svelte';
@@ -33,7 +39,18 @@ export interface SessionOptions {
 	connection: ConnectionSource;
 	/** Where small per-device settings live (read markers, drafts); null keeps them in memory. */
 	storage?: Storage | null;
+	/** The device's index (storage figures, freeing space); null where there is none. */
+	db?: KithDb | null;
+	/** System notifications; none where not given. */
+	notifications?: NotificationSink | null;
 }
+
+/** A sink that shows nothing (tests, and where the platform has no notifications). */
+const NO_NOTIFICATIONS: NotificationSink = {
+	permission: () => 'unsupported',
+	request: () => Promise.resolve('unsupported'),
+	show: () => {}
+};
 
 /**
  * Everything one signed-in device shows, wired together: the workspace directory, presence,
@@ -52,8 +69,13 @@ export class Session {
 	readonly presence: Presence;
 	readonly markers: ReadMarkers;
 	readonly known: KnownConversations;
+	readonly freed: FreedConversations;
 	readonly drafts: Drafts;
 	readonly conversations: ConversationList;
+	readonly db: KithDb | null;
+	readonly notifier: MessageNotifier;
+	/** The conversation on screen (set by its screen), for notifications. */
+	current = $state<string | null>(null);
 
 	readonly onboarded = $derived.by(() => this.workspace.profile !== undefined);
 
@@ -67,13 +89,23 @@ export class Session {
 		this.presence = new Presence(options.opener.awareness?.(WORKSPACE_DOC) ?? null, options.me);
 		this.markers = new ReadMarkers(options.me, storage);
 		this.known = new KnownConversations(options.me, storage);
+		this.freed = new FreedConversations(options.me, storage);
 		this.drafts = new Drafts(options.me, storage);
 		this.conversations = new ConversationList(
 			options.opener,
 			this.workspace,
 			this.markers,
-			this.known
+			this.known,
+			this.freed
 		);
+		this.db = options.db ?? null;
+		this.notifier = new MessageNotifier(options.notifications ?? NO_NOTIFICATIONS, {
+			name: (id) => this.workspace.name(id),
+			current: () => this.current,
+			visible: () => typeof document === 'undefined' || document.visibilityState === 'visible',
+			url: (id) => `/c/${id}`,
+			storage
+		});
 		const profile = this.workspace.profile;
 		if (profile) this.announce();
 	}

@@ -54,3 +54,38 @@ export function openUpdatesDb(
 /** y-indexeddb's store names, kept so that either can read the other's data. */
 export const UPDATES_STORE = 'updates';
 export const CUSTOM_STORE = 'custom';
+
+/** Whether a database of this name exists (opening one would create it). */
+async function exists(factory: IDBFactory, name: string): Promise<boolean> {
+	// `databases()` is in every current browser; where missing, assume it may exist.
+	if (typeof factory.databases !== 'function') return true;
+	return (await factory.databases()).some((d) => d.name === name);
+}
+
+/**
+ * Bytes of the Yjs updates a document's database holds (0 when it has none), read without
+ * creating the database.
+ *
+ * @example const bytes = await storedDocBytes(indexedDB, 'conv:123');
+ */
+export async function storedDocBytes(factory: IDBFactory, name: string): Promise<number> {
+	if (!(await exists(factory, name))) return 0;
+	const { db, created } = await openUpdatesDb(factory, name);
+	try {
+		if (created) return 0;
+		const tx = db.transaction([UPDATES_STORE], 'readonly');
+		const values = await request(tx.objectStore(UPDATES_STORE).getAll());
+		return values.reduce<number>((sum, v) => sum + (v instanceof Uint8Array ? v.byteLength : 0), 0);
+	} finally {
+		db.close();
+	}
+}
+
+/** Deletes a document's database; resolves once it is gone (after other connections close). */
+export function deleteStoredDoc(factory: IDBFactory, name: string): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const req = factory.deleteDatabase(name);
+		req.onsuccess = () => resolve();
+		req.onerror = () => reject(req.error ?? new Error(`Could not delete IndexedDB ${name}`));
+	});
+}

@@ -5,3 +5,5 @@
 export * from './delivery';
 export * from './local-doc';
 export * from './open-conversation';
+export * from './tab-sync';
+export { deleteStoredDoc, storedDocBytes } from './idb';

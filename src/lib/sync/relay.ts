@@ -80,6 +80,7 @@ export class RelaySession {
 	#links = new Map<string, { provider: WebsocketProvider; refused: boolean }>();
 	#listeners = new Set<(status: RelayStatus) => void>();
 	#status: RelayStatus = 'connecting';
+	#progressKey = '0/0';
 	#refusedWorkspace = false;
 	#online: boolean;
 	readonly #network: EventTarget | null;
@@ -105,7 +106,22 @@ export class RelaySession {
 		return this.#options.keyPair.userId;
 	}
 
-	/** Calls `listener` now and on every status change; returns the unsubscribe function. */
+	/**
+	 * Catching up: of the documents connected to the relay, how many have not finished their
+	 * first sync since (re)connecting. `pending` 0 means everything is in step.
+	 */
+	get progress(): { pending: number; total: number } {
+		let pending = 0;
+		let total = 0;
+		for (const link of this.#links.values()) {
+			if (link.refused || !link.provider.wsconnected) continue;
+			total++;
+			if (!link.provider.synced) pending++;
+		}
+		return { pending, total };
+	}
+
+	/** Calls `listener` now and on every change of status or progress; returns the unsubscribe function. */
 	onStatus(listener: (status: RelayStatus) => void): () => void {
 		this.#listeners.add(listener);
 		listener(this.#status);
@@ -164,6 +180,7 @@ export class RelaySession {
 			for (const l of storedListeners) l(ack);
 		};
 		provider.on('status', () => this.#update());
+		provider.on('sync', () => this.#update());
 		provider.on('closed', ({ code, reason }) => {
 			if (code === TOKEN_CLOSE) {
 				// Expired (or the relay's secret changed): a fresh token, then try again.
@@ -252,8 +269,11 @@ export class RelaySession {
 		else if (links.some((l) => l.provider.wsconnecting)) next = 'connecting';
 		else if (links.length === 0) next = 'connecting';
 		else next = 'offline';
-		if (next === this.#status) return;
+		const { pending, total } = this.progress;
+		const progressKey = `${pending}/${total}`;
+		if (next === this.#status && progressKey === this.#progressKey) return;
 		this.#status = next;
+		this.#progressKey = progressKey;
 		for (const l of this.#listeners) l(next);
 	}
 
