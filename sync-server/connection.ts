@@ -79,7 +79,14 @@ export class Connections {
 		});
 
 		const url = new URL(req.url ?? '/', 'http://relay');
-		const user = this.auth.authenticate(url.searchParams.get('token'));
+		let user: string | null;
+		try {
+			user = this.auth.authenticate(url.searchParams.get('token'));
+		} catch (err) {
+			// The membership check needs storage (PostgreSQL may be unreachable): come back later.
+			this.log.error({ err }, 'could not check a token');
+			return refuse(CloseCode.storageUnavailable, 'storage unavailable');
+		}
 		if (user === null) return refuse(CloseCode.unauthorized, 'missing, invalid or expired token');
 		let name: string;
 		try {

@@ -284,3 +284,46 @@ http {
 		}
 	};
 }
+
+/**
+ * A TCP proxy on loopback to `targetPort` that a test can cut (every connection dropped, new
+ * ones refused) and restore: a relay's link to PostgreSQL or Redis failing on its own.
+ */
+export async function tcpProxy(targetPort: number) {
+	const port = await freePort();
+	const sockets = new Set<Socket>();
+	let server: ReturnType<typeof createServer> | null = null;
+	const open = () =>
+		new Promise<void>((res, rej) => {
+			const srv = createServer((client) => {
+				const upstream = new Socket();
+				upstream.connect(targetPort, '127.0.0.1');
+				for (const s of [client, upstream]) {
+					sockets.add(s);
+					s.on('error', () => {});
+					s.on('close', () => {
+						client.destroy();
+						upstream.destroy();
+						sockets.delete(s);
+					});
+				}
+				client.pipe(upstream);
+				upstream.pipe(client);
+			});
+			srv.once('error', rej);
+			srv.listen(port, '127.0.0.1', () => res());
+			server = srv;
+		});
+	await open();
+	return {
+		port,
+		async cut() {
+			const srv = server;
+			server = null;
+			for (const s of sockets) s.destroy();
+			sockets.clear();
+			if (srv) await new Promise((r) => srv.close(() => r(null)));
+		},
+		restore: open
+	};
+}
