@@ -29,8 +29,9 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import * as Y from 'yjs';
 import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import type { Config } from '../config.ts';
-import { STORED, type DocEntry, type Docs, type DocsCluster } from '../docs.ts';
+import { STORED, type Conn, type DocEntry, type Docs, type DocsCluster } from '../docs.ts';
 import type { Logger } from '../log.ts';
+import { decodeAwarenessUpdate } from '../protocol.ts';
 import type { PgStore } from './pg-store.ts';
 
 /** Message kinds on a document's channel. */
@@ -87,6 +88,9 @@ export function decodeClusterMessage(bytes: Uint8Array): Decoded {
 	for (let n = decoding.readVarUint(d); n > 0; n--) docs.push(decoding.readVarString(d));
 	return { kind, relay, body, claims, docs };
 }
+
+/** Stand-ins for the owners of other relays' presence states (see `Cluster.#own`). */
+const remoteOwners = new WeakSet<Conn>();
 
 export class Cluster implements DocsCluster {
 	/** This process, in every message it publishes (its own echoes are dropped). */
@@ -243,6 +247,7 @@ export class Cluster implements DocsCluster {
 			) => {
 				// Only changes made by this relay's connections: never echo another relay's, and
 				// every relay times out stale states on its own (y-protocols, 30 s).
+				if (origin === 'timeout') for (const id of removed) this.#disown(entry, id);
 				if (origin === STORED || origin === 'timeout') return;
 				const changed = [...added, ...updated, ...removed];
 				if (changed.length === 0) return;
@@ -304,10 +309,49 @@ export class Cluster implements DocsCluster {
 		if (!entry) return;
 		try {
 			if (m.kind === kindUpdate) this.docs.applyStored(entry, [m.body], m.claims);
-			else if (m.kind === kindAwareness) applyAwarenessUpdate(entry.awareness, m.body, STORED);
+			else if (m.kind === kindAwareness) {
+				applyAwarenessUpdate(entry.awareness, m.body, STORED);
+				this.#own(entry, m.body);
+			}
 		} catch (err) {
 			this.log.error({ err, doc: name }, 'could not apply a message from another relay');
 		}
+	}
+
+	/**
+	 * Presence states of another relay's clients are owned by a stand-in for their user, so a
+	 * connection here cannot claim those client ids (connection.ts, `#onAwareness`): only the
+	 * same user may take one over (a device that moved to this relay).
+	 */
+	#own(entry: DocEntry, update: Uint8Array): void {
+		for (const e of decodeAwarenessUpdate(update, 10_000)) {
+			const owner = entry.awarenessOwners.get(e.clientId);
+			if (e.json === 'null') {
+				this.#disown(entry, e.clientId);
+				continue;
+			}
+			if (owner && !remoteOwners.has(owner)) continue; // a connection of this relay has it
+			let user = '';
+			try {
+				const id = (JSON.parse(e.json) as { user?: { id?: unknown } } | null)?.user?.id;
+				if (typeof id === 'string') user = id;
+			} catch {
+				// not JSON: owned by no user, so no one here takes it over
+			}
+			if (owner?.user === user) continue;
+			const standIn = {
+				user,
+				awarenessIds: new Set([e.clientId]),
+				closed: true
+			} as unknown as Conn;
+			remoteOwners.add(standIn);
+			entry.awarenessOwners.set(e.clientId, standIn);
+		}
+	}
+
+	#disown(entry: DocEntry, clientId: number): void {
+		const owner = entry.awarenessOwners.get(clientId);
+		if (owner && remoteOwners.has(owner)) entry.awarenessOwners.delete(clientId);
 	}
 
 	async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { LOCK_NAMESPACE } from '../../sync-server/cluster/migrations';
+import { encodeAwarenessEntries, encodeAwarenessMessage } from '../../sync-server/protocol';
 import { createConversation, postMessage, readMessages, removeMember } from '../../src/lib/model';
 import {
 	closeCodeWithin,
@@ -103,7 +104,7 @@ function closeCodes(provider: {
 			name: 'across',
 			id: '3001',
 			created_by: alice.user,
-			members: [alice.user, bob.user]
+			members: [alice.user, bob.user, carol.user]
 		});
 		await new Promise((r) => setTimeout(r, 200));
 		const b = connect(r2, 'conv:3001', bob.token);
@@ -134,6 +135,21 @@ function closeCodes(provider: {
 			1000,
 			'presence relay 2 → relay 1'
 		);
+		// Carol, on relay 1, cannot take over the presence of Bob's client on relay 2.
+		const bobState = () =>
+			a.awareness.getStates().get(b.awareness.clientID) as { user?: { id?: string } } | undefined;
+		const clock = a.awareness.meta.get(b.awareness.clientID)!.clock;
+		const spoof = await rawSocket(`${r1.ws}/conv:3001?token=${carol.token}`);
+		spoof.ws.send(
+			encodeAwarenessMessage(
+				encodeAwarenessEntries([
+					{ clientId: b.awareness.clientID, clock: clock + 5, json: '{"typing":true}' }
+				])
+			)
+		);
+		await new Promise((r) => setTimeout(r, 300));
+		expect(bobState()?.user?.id).toBe(bob.user);
+		spoof.ws.close();
 		// Gone when Bob's connection closes, on the other relay too.
 		b.provider.destroy();
 		await until(
