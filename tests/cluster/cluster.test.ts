@@ -96,6 +96,26 @@ function closeCodes(provider: {
 		bot.provider.destroy();
 	});
 
+	it('refuses to start on a schema newer than it knows, saying so', async () => {
+		const newer = await freshDatabase();
+		try {
+			await query(
+				newer.url,
+				`CREATE TABLE kith_migrations (version integer PRIMARY KEY, name text NOT NULL,
+				 applied_at timestamptz NOT NULL DEFAULT now());
+				 INSERT INTO kith_migrations (version, name) VALUES (99, 'from the future')`
+			);
+			const started = clusterRelay(await freePort(), {
+				DATABASE_URL: newer.url,
+				REDIS_URL,
+				REDIS_PREFIX: 'kith-test-newer:'
+			});
+			await expect(started).rejects.toThrow(/schema version 99, newer than this relay knows/);
+		} finally {
+			await newer.drop();
+		}
+	});
+
 	it('shows each client the other relay’s updates and presence within a second', async () => {
 		const a = connect(r1, 'conv:3001', alice.token);
 		await synced(a.provider);
