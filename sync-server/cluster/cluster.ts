@@ -218,6 +218,10 @@ export class Cluster implements DocsCluster {
 		try {
 			const stored = await this.store.loadInBackground(entry.name);
 			this.#metrics.catchUps.inc();
+			// Client ids claimed on other relays whose messages went unheard.
+			for (const [client, user] of this.store.clientOwners(entry.name)) {
+				if (!entry.clientOwners.has(client)) entry.clientOwners.set(client, user);
+			}
 			if (stored.updates.length > 0) this.docs.applyStored(entry, stored.updates);
 		} catch (err) {
 			this.log.warn(
