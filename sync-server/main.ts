@@ -9,6 +9,7 @@ import { Cluster } from './cluster/cluster.ts';
 import { PgStore } from './cluster/pg-store.ts';
 import { loadConfig } from './config.ts';
 import { Connections } from './connection.ts';
+import { Devices } from './devices.ts';
 import { Docs } from './docs.ts';
 import { createHttpServer } from './http.ts';
 import { createLogger } from './log.ts';
@@ -27,18 +28,24 @@ const pg = config.databaseUrl
 			minCompactRows: Math.max(2, Math.floor(config.compactAfterUpdates / 2))
 		})
 	: null;
-const storage: Store =
-	pg ??
-	new Storage(config.dataDir, {
-		synchronous: config.sqliteSynchronous,
-		maxPages: config.sqliteMaxPages
-	});
+const sqlite = pg
+	? null
+	: new Storage(config.dataDir, {
+			synchronous: config.sqliteSynchronous,
+			maxPages: config.sqliteMaxPages
+		});
+const storage: Store = pg ?? sqlite!;
 const auth = pg
 	? new Auth(pg.secret(), storage, config, pg.challenges())
 	: new Auth(loadSecret(config.dataDir), storage, config);
+// Devices keep their tables beside the workspace's: in SQLite, or in PostgreSQL through the
+// part of better-sqlite3's API that devices.ts uses (cluster/pg-sql.ts).
+const devices = new Devices(sqlite ? sqlite.db : pg!.sql(), config);
+auth.devices = devices;
 const docs = new Docs(config, storage, log, metrics);
 const cluster = pg && config.redisUrl ? new Cluster(config, docs, pg, log, metrics.registry) : null;
 docs.cluster = cluster;
+cluster?.watchRevocations(devices);
 const connections = new Connections(config, docs, auth, log, metrics);
 let stopping = false;
 const { server, wss } = createHttpServer({
@@ -47,6 +54,7 @@ const { server, wss } = createHttpServer({
 	connections,
 	metrics,
 	log,
+	devices,
 	healthy: () => !stopping
 });
 

@@ -31,7 +31,7 @@ import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awarene
 import type { Config } from '../config.ts';
 import { STORED, type Conn, type DocEntry, type Docs, type DocsCluster } from '../docs.ts';
 import type { Logger } from '../log.ts';
-import { decodeAwarenessUpdate } from '../protocol.ts';
+import { CloseCode, decodeAwarenessUpdate } from '../protocol.ts';
 import type { PgStore } from './pg-store.ts';
 
 /** Message kinds on a document's channel. */
@@ -39,6 +39,8 @@ const kindUpdate = 0;
 const kindAwareness = 1;
 /** Message kind on the control channel: the listed documents must be read back from storage. */
 const kindResync = 2;
+/** Control channel: a device was signed out (`docs` holds its user id, then its device id). */
+const kindRevoked = 3;
 
 interface Decoded {
 	kind: number;
@@ -301,6 +303,7 @@ export class Cluster implements DocsCluster {
 		if (m.relay === this.id) return;
 		this.#metrics.received.inc();
 		if (channel === this.#control) {
+			if (m.kind === kindRevoked) return this.#closeDevice(m.docs[0] ?? '', m.docs[1] ?? '');
 			if (m.kind !== kindResync) return;
 			for (const name of m.docs) {
 				const entry = this.docs.docs.get(name);
@@ -319,6 +322,37 @@ export class Cluster implements DocsCluster {
 			}
 		} catch (err) {
 			this.log.error({ err, doc: name }, 'could not apply a message from another relay');
+		}
+	}
+
+	/**
+	 * A device signed out through this relay loses its connections on every relay: wraps the
+	 * registry's `revoke` (devices.ts closes the ones here) to tell the others.
+	 */
+	watchRevocations(devices: {
+		revoke(userId: string, byDevice: string | null, deviceId: unknown, now?: number): void;
+	}): void {
+		const revoke = devices.revoke.bind(devices);
+		devices.revoke = (userId, byDevice, deviceId, now) => {
+			revoke(userId, byDevice, deviceId, now);
+			if (typeof deviceId !== 'string') return;
+			const message = encodeClusterMessage(
+				kindRevoked,
+				this.id,
+				new Uint8Array(),
+				[],
+				[userId, deviceId]
+			);
+			this.#publish(this.#control, message, []);
+		};
+	}
+
+	#closeDevice(user: string, device: string): void {
+		for (const entry of this.docs.docs.values()) {
+			for (const conn of [...entry.conns]) {
+				if (conn.user === user && conn.device === device)
+					this.docs.close(conn, CloseCode.deviceRevoked, 'device signed out');
+			}
 		}
 	}
 

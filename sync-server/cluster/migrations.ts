@@ -63,6 +63,30 @@ export const MIGRATIONS: readonly Migration[] = [
 			);
 			CREATE INDEX kith_challenges_expires ON kith_challenges (expires_at);
 		`
+	},
+	{
+		version: 3,
+		name: "a person's devices and their one-time links (devices.ts)",
+		sql: `
+			CREATE TABLE devices (
+				user_id text NOT NULL,
+				device_id text NOT NULL,
+				public_key text NOT NULL,
+				name text NOT NULL DEFAULT '',
+				created_at bigint NOT NULL,
+				last_seen_at bigint,
+				pending_until bigint,
+				revoked_at bigint,
+				PRIMARY KEY (user_id, device_id)
+			);
+			CREATE TABLE device_links (
+				id text PRIMARY KEY,
+				user_id text NOT NULL,
+				device_id text NOT NULL,
+				ciphertext text NOT NULL,
+				expires_at bigint NOT NULL
+			);
+		`
 	}
 ];
 

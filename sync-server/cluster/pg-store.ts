@@ -14,11 +14,13 @@
  *   updates in memory and retries (docs.ts). A commit that timed out here but completed in
  *   PostgreSQL is stored twice on retry: harmless, Yjs updates are idempotent.
  */
+import type Database from 'better-sqlite3';
 import type { Challenges } from '../auth.ts';
 import type { Logger } from '../log.ts';
 import type { StoredDoc } from '../storage.ts';
 import type { Store } from '../store.ts';
 import type { LoadedRows, PgWorkerOptions } from './pg-worker.ts';
+import { sqliteLikeDatabase } from './pg-sql.ts';
 import { SyncBridge } from './sync-bridge.ts';
 
 /** PostgreSQL's own limit on a statement; the relay's wait is a little longer. */
@@ -132,6 +134,13 @@ export class PgStore implements Store {
 
 	claimClients(doc: string, clients: readonly number[], userId: string): void {
 		this.#call('claimClients', doc, [...clients], userId);
+	}
+
+	/** better-sqlite3's API over this database, for devices.ts (cluster/pg-sql.ts). */
+	sql(): Database.Database {
+		return sqliteLikeDatabase(<T>(method: string, ...args: unknown[]) =>
+			this.#call<T>(method, ...args)
+		);
 	}
 
 	/** Open auth challenges in the database: asked of one relay, answered to any. */

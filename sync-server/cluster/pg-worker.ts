@@ -46,8 +46,13 @@ function pool(max: number): pg.Pool {
 	return p;
 }
 
+// int8 (counts, millisecond times) as numbers: every value Kith stores fits in 2^53.
+pg.types.setTypeParser(20, (v: string) => Number(v));
+
 const fg = pool(2);
 const bg = pool(2);
+/** The connection of an open transaction of pg-sql.ts (synchronous calls come one at a time). */
+let tx: pg.PoolClient | null = null;
 
 async function transaction<T>(p: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
 	const client = await p.connect();
@@ -290,6 +295,48 @@ const handlers = {
 			`SELECT value FROM kith_secrets WHERE name = 'token'`
 		);
 		return res.rows[0]!.value;
+	},
+
+	// pg-sql.ts: better-sqlite3's API for devices.ts.
+	sqlExec: async (sql: string) => {
+		await (tx ?? fg).query(sql);
+	},
+	sqlRows: async (sql: string, params: unknown[], limit: number) => {
+		const rows = (await (tx ?? fg).query(sql, params)).rows;
+		return limit === 1 ? rows[0] : rows;
+	},
+	sqlRun: async (sql: string, params: unknown[]) =>
+		(await (tx ?? fg).query(sql, params)).rowCount ?? 0,
+	sqlBegin: async () => {
+		if (tx) throw new Error('a transaction is already open');
+		const client = await fg.connect();
+		try {
+			await client.query('BEGIN');
+		} catch (err) {
+			client.release(true);
+			throw err;
+		}
+		tx = client;
+	},
+	sqlCommit: async () => {
+		const client = tx;
+		tx = null;
+		if (!client) return;
+		try {
+			await client.query('COMMIT');
+		} finally {
+			client.release();
+		}
+	},
+	sqlRollback: async () => {
+		const client = tx;
+		tx = null;
+		if (!client) return;
+		let broken = false;
+		await client.query('ROLLBACK').catch(() => {
+			broken = true;
+		});
+		client.release(broken);
 	},
 
 	close: async () => {
