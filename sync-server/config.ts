@@ -95,7 +95,11 @@ export function loadConfig() {
 		/** ...and Redis carries live updates and presence between the relays. */
 		redisUrl,
 		/** Prefix of every Redis channel, so several Kith workspaces can share one Redis. */
-		redisPrefix: str('REDIS_PREFIX', 'kith:')
+		redisPrefix: str('REDIS_PREFIX', 'kith:'),
+		/** Largest file upload (attachments, voice messages); advertised at GET /blobs/limits. */
+		maxUploadBytes: int('MAX_UPLOAD_BYTES', 25 * MiB, 1),
+		/** Bytes of distinct files one user may upload in total. */
+		uploadQuotaBytes: int('UPLOAD_QUOTA_BYTES', 1024 * MiB, 0)
 	};
 }
 

@@ -4,6 +4,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Auth, loadSecret } from './auth.ts';
+import { BlobStore } from './blobs.ts';
 import { ensureBuilt } from './build.ts';
 import { Cluster } from './cluster/cluster.ts';
 import { PgStore } from './cluster/pg-store.ts';
@@ -55,7 +56,8 @@ const { server, wss } = createHttpServer({
 	metrics,
 	log,
 	devices,
-	healthy: () => !stopping
+	healthy: () => !stopping,
+	blobs: { store: new BlobStore(config.dataDir, sqlite ? sqlite.db : pg!.sql(), config, log), docs }
 });
 
 const lag = monitorEventLoopDelay({ resolution: 20 });

@@ -87,6 +87,30 @@ export const MIGRATIONS: readonly Migration[] = [
 				expires_at bigint NOT NULL
 			);
 		`
+	},
+	{
+		version: 4,
+		name: 'the blob index (blobs.ts; the bytes stay in DATA_DIR/blobs)',
+		sql: `
+			CREATE TABLE blob_files (
+				sha256 text PRIMARY KEY,
+				size bigint NOT NULL,
+				created_at text NOT NULL
+			);
+			CREATE TABLE blob_conversations (
+				sha256 text NOT NULL,
+				conversation_id text NOT NULL,
+				user_id text NOT NULL,
+				created_at text NOT NULL,
+				PRIMARY KEY (sha256, conversation_id)
+			);
+			CREATE TABLE blob_uploads (
+				user_id text NOT NULL,
+				sha256 text NOT NULL,
+				size bigint NOT NULL,
+				PRIMARY KEY (user_id, sha256)
+			);
+		`
 	}
 ];
 

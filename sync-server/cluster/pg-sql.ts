@@ -12,7 +12,11 @@ type Call = <T>(method: string, ...args: unknown[]) => T;
 
 export function toPostgresSql(sql: string): string {
 	let n = 0;
-	return sql.replace(/\?/g, () => `$${++n}`).replace(/\bmax\(/g, 'GREATEST(');
+	let text = sql.replace(/\?/g, () => `$${++n}`).replace(/\bmax\(/g, 'GREATEST(');
+	// SQLite's INSERT OR IGNORE (a whole statement ending in its VALUES list).
+	const ignore = /^\s*INSERT OR IGNORE INTO\s+([\s\S]*?)\s*$/i.exec(text);
+	if (ignore) text = `INSERT INTO ${ignore[1]} ON CONFLICT DO NOTHING`;
+	return text;
 }
 
 export function sqliteLikeDatabase(call: Call): Database.Database {

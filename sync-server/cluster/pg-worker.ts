@@ -46,8 +46,10 @@ function pool(max: number): pg.Pool {
 	return p;
 }
 
-// int8 (counts, millisecond times) as numbers: every value Kith stores fits in 2^53.
+// int8 (counts, millisecond times) and numeric (sum() of an int8 column, e.g. a quota) as
+// numbers, as SQLite gives them: every value Kith stores fits in 2^53.
 pg.types.setTypeParser(20, (v: string) => Number(v));
+pg.types.setTypeParser(1700, (v: string) => Number(v));
 
 const fg = pool(2);
 const bg = pool(2);

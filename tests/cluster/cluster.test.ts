@@ -75,7 +75,8 @@ function closeCodes(provider: {
 		expect(await query(db.url, 'SELECT version FROM kith_migrations ORDER BY version')).toEqual([
 			{ version: 1 },
 			{ version: 2 },
-			{ version: 3 }
+			{ version: 3 },
+			{ version: 4 }
 		]);
 		expect(await query(db.url, 'SELECT name FROM kith_secrets')).toEqual([{ name: 'token' }]);
 		// A token made by relay 1 opens a document on relay 2, and the other way round.

@@ -184,9 +184,12 @@ export async function query<T extends pg.QueryResultRow>(
 /** A relay process of the cluster on a fixed port (so nginx and a restart find it again). */
 export async function clusterRelay(
 	port: number,
-	env: { DATABASE_URL: string; REDIS_URL: string; REDIS_PREFIX: string } & Record<string, string>
+	env: { DATABASE_URL: string; REDIS_URL: string; REDIS_PREFIX: string } & Record<string, string>,
+	/** DATA_DIR (only blobs live there in this mode): shared by relays that share files. */
+	dataDir?: string
 ): Promise<Relay> {
 	return startRelay({
+		...(dataDir ? { dataDir } : {}),
 		env: { PORT: String(port), TRUST_PROXY: '1', LOG_LEVEL: 'info', ...env }
 	});
 }
