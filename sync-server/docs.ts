@@ -557,7 +557,9 @@ export class Docs {
 	applyStored(
 		entry: DocEntry,
 		updates: readonly Uint8Array[],
-		claims: ReadonlyArray<{ clients: readonly number[]; user: string }> = []
+		claims: ReadonlyArray<{ clients: readonly number[]; user: string }> = [],
+		/** The state vector of everything storage holds, when known (a catch-up). */
+		storedVector: ReadonlyMap<number, number> = new Map()
 	): void {
 		if (this.docs.get(entry.name) !== entry) return; // evicted meanwhile
 		for (const c of claims) {
@@ -571,6 +573,9 @@ export class Docs {
 			if (origin === STORED) changes.push(u);
 		};
 		const grown = new Map<number, number>();
+		for (const [client, clock] of storedVector) {
+			if (clock > (entry.stored.get(client) ?? 0)) grown.set(client, clock);
+		}
 		const apply = (list: readonly Uint8Array[]): void => {
 			entry.doc.transact(() => {
 				for (const u of list) {

@@ -218,13 +218,13 @@ export class Cluster implements DocsCluster {
 	/** Reads a document back from storage in the background and applies what this relay lacks. */
 	async #catchUp(entry: DocEntry): Promise<void> {
 		try {
-			const stored = await this.store.loadInBackground(entry.name);
+			const { diff, stored } = await this.store.catchUp(entry.name, Y.encodeStateVector(entry.doc));
 			this.#metrics.catchUps.inc();
 			// Client ids claimed on other relays whose messages went unheard.
 			for (const [client, user] of this.store.clientOwners(entry.name)) {
 				if (!entry.clientOwners.has(client)) entry.clientOwners.set(client, user);
 			}
-			if (stored.updates.length > 0) this.docs.applyStored(entry, stored.updates);
+			this.docs.applyStored(entry, [diff], [], Y.decodeStateVector(stored));
 		} catch (err) {
 			this.log.warn(
 				{ err: (err as Error).message, doc: entry.name },

@@ -69,9 +69,12 @@ export class PgStore implements Store {
 		return PgStore.toStored(this.#call<LoadedRows>('load', doc));
 	}
 
-	/** The same read, without making the event loop wait (catch-up after a Redis outage). */
-	async loadInBackground(doc: string): Promise<StoredDoc> {
-		return PgStore.toStored(await this.#bridge.callAsync<LoadedRows>('loadInBackground', [doc]));
+	/**
+	 * What storage holds of a document beyond `stateVector`, and the state vector of all it
+	 * holds, computed in the worker (a catch-up costs the event loop only what was missed).
+	 */
+	catchUp(doc: string, stateVector: Uint8Array): Promise<{ diff: Uint8Array; stored: Uint8Array }> {
+		return this.#bridge.callAsync('catchUp', [doc, stateVector]);
 	}
 
 	append(

@@ -152,8 +152,22 @@ const handlers = {
 
 	load: (doc: string) => loadRows(fg, doc),
 
-	/** A catch-up read that the event loop does not wait for. */
-	loadInBackground: (doc: string) => loadRows(bg, doc),
+	/**
+	 * What storage holds of a document beyond the state vector `sv` (a relay catching up), and
+	 * the state vector of everything stored: decoded and diffed here, so the relay applies only
+	 * what it lacks (usually nothing) instead of the whole document on its event loop.
+	 */
+	catchUp: async (doc: string, sv: Uint8Array) => {
+		const loaded = await loadRows(bg, doc);
+		const ydoc = new Y.Doc();
+		ydoc.transact(() => {
+			if (loaded.snapshot) Y.applyUpdate(ydoc, loaded.snapshot);
+			for (const r of loaded.rows) Y.applyUpdate(ydoc, r);
+		});
+		const result = { diff: Y.encodeStateAsUpdate(ydoc, sv), stored: Y.encodeStateVector(ydoc) };
+		ydoc.destroy();
+		return result;
+	},
 
 	append: (
 		docs: string[],
