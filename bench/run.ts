@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, type } from 'node:os';
 import {
+	clusterScenario,
 	coldJoinScenario,
 	createCtx,
 	durabilityScenario,
@@ -40,14 +41,24 @@ const PLAN = quick
 			throughput: { writers: 20, perWriter: 100, window: 8 },
 			coldJoin: { messages: 10_000, devices: 16 },
 			manyDocs: { docs: 200, idleMs: 1000, concurrency: 50 },
-			durability: { messages: 10_000, devices: 16 }
+			durability: { messages: 10_000, devices: 16 },
+			cluster: {
+				processes: [1, 2, 3],
+				fanout: { clients: 30, intervalMs: 20, count: 150 },
+				throughput: { writers: 12, perWriter: 100, window: 8 }
+			}
 		}
 	: {
 			fanout: { clients: [2, 50, 200], intervalMs: 20, count: 500 },
 			throughput: { writers: 20, perWriter: 1500, window: 8 },
 			coldJoin: { messages: 100_000, devices: 16 },
 			manyDocs: { docs: 1000, idleMs: 1000, concurrency: 100 },
-			durability: { messages: 100_000, devices: 16 }
+			durability: { messages: 100_000, devices: 16 },
+			cluster: {
+				processes: [1, 2, 3],
+				fanout: { clients: 60, intervalMs: 20, count: 500 },
+				throughput: { writers: 21, perWriter: 1000, window: 8 }
+			}
 		};
 
 const ALL: RelayKind[] = ['kith', 'kith-normal', 'ywss', 'hocuspocus', 'forwarder', 'echo'];
@@ -144,6 +155,31 @@ const relayScenarios: Scenario[] = [
 		}))
 	}
 ];
+
+relayScenarios.push({
+	// Several relay processes on PostgreSQL and Redis (README, "Running several relays"); the
+	// single-process SQLite figures are the fanout and throughput tables above.
+	name: 'cluster',
+	variants: PLAN.cluster.processes.map((processes) => ({
+		label: `${processes} process${processes > 1 ? 'es' : ''}`,
+		relays: relaysFor(['kith']),
+		measure: (ctx) =>
+			clusterScenario(ctx, {
+				processes,
+				fanout: PLAN.cluster.fanout,
+				throughput: PLAN.cluster.throughput
+			}) as unknown as Promise<Record<string, unknown>>,
+		show: (r) => {
+			const f = r.fanout as {
+				clients: number;
+				lost: number;
+				latencyMs: { p50: number; p99: number };
+			};
+			const t = r.throughput as { updatesPerSecond: number; lost: number };
+			return `fan-out to ${f.clients}: p50 ${f.latencyMs.p50} ms, p99 ${f.latencyMs.p99} ms, lost ${f.lost}; ${t.updatesPerSecond} updates/s, lost ${t.lost}; RSS ${(r.rssMB as number[]).join(' / ')} MB`;
+		}
+	}))
+});
 
 // Client scenarios (Chromium, Playwright, the built app) go here as a second list.
 const clientScenarios: Scenario[] = [];
