@@ -7,6 +7,7 @@ import type {
 	SearchWordRow,
 	SettingRow,
 	StoredMessageRow,
+	UploadRow,
 	UserStatusIndexRow
 } from './rows';
 import { vocabularyOf, withWords } from './search';
@@ -41,6 +42,7 @@ export class KithDb extends Dexie {
 	declare index_state: Table<IndexStateRow, string>;
 	declare settings: Table<SettingRow, string>;
 	declare search_words: Table<SearchWordRow, string>;
+	declare uploads: Table<UploadRow, [string, string]>;
 
 	constructor(name: string = KITH_DB_NAME, options?: DexieOptions) {
 		super(name, options);
@@ -53,9 +55,11 @@ export class KithDb extends Dexie {
 			index_state: 'conversation_id',
 			settings: 'key'
 		});
-		// Search (search.ts): each row carries its words and rank; rows written by version 1 get
+		// The upload queue of files attached on this device (uploads.ts).
+		this.version(2).stores({ uploads: '[sha256+conversation_id], created_at' });
+		// Search (search.ts): each row carries its words and rank; rows written by versions 1-2 get
 		// theirs here, so search finds them before their conversation is next opened.
-		this.version(2)
+		this.version(3)
 			.stores({
 				messages:
 					'id, [conversation_id+created_at], parent_message_id, created_by, *words, *cwords, rank, [conversation_id+rank], [created_by+rank]',

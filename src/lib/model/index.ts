@@ -19,3 +19,4 @@ export * from './identity';
 export * from './view';
 export * from './mentions';
 export * from './search-text';
+export * from './blob-refs';
