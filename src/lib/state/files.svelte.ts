@@ -194,9 +194,11 @@ export class Files {
 	#again = false;
 	#retryTimer: ReturnType<typeof setTimeout> | null = null;
 	#retryMs = 1000;
+	#retries = 0;
 	readonly #network: EventTarget | null;
 	readonly #onOnline = () => {
 		this.#retryMs = 1000;
+		this.#retries = 0;
 		void this.refreshLimits();
 		void this.pump();
 		for (const h of this.#media.values()) if (h.status === 'waiting') void this.#load(h);
@@ -401,8 +403,14 @@ export class Files {
 				await removeUpload(db, row.sha256, row.conversation_id);
 				this.#uploads.delete(key);
 				this.#retryMs = 1000;
+				this.#retries = 0;
 			} catch (e) {
-				const retryable = !(e instanceof BlobTransferError) || e.retryable;
+				// "Not a member" right after joining means the relay has not stored the membership
+				// yet: worth the same half minute of retries before it counts as a refusal.
+				const retryable =
+					!(e instanceof BlobTransferError) ||
+					e.retryable ||
+					(e.code === 'forbidden' && this.#retries < 20);
 				if (retryable) {
 					// Offline, or the relay lacks the conversation yet: the whole queue waits.
 					await noteUploadAttempt(db, row.sha256, row.conversation_id, null);
@@ -420,8 +428,11 @@ export class Files {
 
 	#scheduleRetry(): void {
 		if (this.#retryTimer) return;
-		const wait = this.#retryMs;
-		this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
+		// A fresh member's first uploads are often refused for a moment (the relay has not yet
+		// stored their membership): ask again every 1.5 s for half a minute, then back off.
+		this.#retries++;
+		const wait = this.#retries <= 20 ? 1_500 : this.#retryMs;
+		if (this.#retries > 20) this.#retryMs = Math.min(this.#retryMs * 2, MAX_RETRY_MS);
 		this.#retryTimer = setTimeout(() => {
 			this.#retryTimer = null;
 			void this.pump();

@@ -39,6 +39,31 @@ describe('Files', () => {
 		expect(upload).not.toHaveBeenCalled();
 	});
 
+	it('retries an upload refused as "not a member" right after joining, and sends it once the relay knows', async () => {
+		const db = openIndex();
+		let calls = 0;
+		const upload = vi.fn(() => {
+			calls++;
+			return calls === 1
+				? Promise.reject(
+						new BlobTransferError(
+							403,
+							'forbidden',
+							'Only members of a conversation upload files to it.'
+						)
+					)
+				: Promise.resolve();
+		});
+		const onError = vi.fn();
+		const f = files(db, { upload }, onError);
+		const staged = await f.stage(text('just joined'));
+		f.post(CONV, [staged], (attachments) => attachments);
+		await vi.waitFor(() => expect(upload).toHaveBeenCalledTimes(2), { timeout: 4_000 });
+		await vi.waitFor(async () => expect(await queuedUploads(db)).toEqual([]));
+		expect(onError).not.toHaveBeenCalled();
+		f.destroy();
+	});
+
 	it('posts at once, keeps the file queued while the relay cannot be reached, and uploads it after a reload', async () => {
 		const factory = freshIndexedDb();
 		const db = openIndex(factory);
