@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
 	chromium,
 	type Browser,
@@ -32,7 +33,7 @@ export const CHROMIUM_ARGS = [
 	'--disable-component-update',
 	'--disable-sync'
 ];
-const PROBE = readFileSync(resolve(import.meta.dirname, 'probe.js'), 'utf8');
+const PROBE = readFileSync(fileURLToPath(new URL('probe.js', import.meta.url)), 'utf8');
 
 export interface ClientEnv {
 	relay: Relay;

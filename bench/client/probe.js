@@ -98,8 +98,8 @@
 	};
 
 	/**
-	 * Watch for search results: the first mutation after which the element matched by `selector`
-	 * shows text different from what it showed before (`previous`).
+	 * Watch for search results: the first mutation after which the element matched by
+	 * `selector` holds a link and shows text different from what it showed at this call.
 	 */
 	b.expectResults = (selector) => {
 		const el = () => document.querySelector(selector);
@@ -110,7 +110,7 @@
 		b.results = {
 			check: () => {
 				const now = el();
-				return now !== null && now.textContent !== before;
+				return now !== null && now.querySelector('a') !== null && now.textContent !== before;
 			}
 		};
 	};
