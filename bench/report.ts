@@ -454,7 +454,13 @@ export function clientTable(run: BenchRun): string {
 		rows.push(
 			`| ${CLIENT_TITLES[f.scenario]}, ${f.variant} | run ${f.run} failed: ${String(f.result.error).split('\n')[0]!.replace(/\|/g, '/')} | | | |`
 		);
-	return rows.join('\n');
+	const ms = run.measurements.filter((m) => CLIENT_SCENARIOS.includes(m.scenario));
+	return [
+		...runLines(run, ms),
+		'Cells: median (min–max) over the runs; Kith alone (no other chat client runs here).',
+		'',
+		...rows
+	].join('\n');
 }
 
 export function tables(run: BenchRun): Record<string, string> {
@@ -495,22 +501,34 @@ export function tables(run: BenchRun): Record<string, string> {
 		}
 		out[scenario] = [...head, ...rows].join('\n');
 	}
-	const m = run.machine;
-	out.machine = [
-		`Run ${run.startedAt}${run.quick ? ' (`--quick`)' : ''}: ${run.runs} run(s) per figure, ${Math.round(run.seconds)} s.`,
-		`Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGB} GB, ${m.os}, Node ${m.node}, ${m.chromium}.`,
-		`Load average at start: ${run.loadavgAtStart.map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine). ` +
-			`Per measurement (1 min): ${fmt(Math.min(...loads(run)))}–${fmt(Math.max(...loads(run)))}.`,
-		'Cells: median (min–max) over the runs. Ratios: Kith’s median over the best peer’s (the better of',
-		'@y/websocket-server and Hocuspocus) and over the forwarder’s, from the same run.'
-	].join('\n');
+	// The machine block describes the relay tables: a client-only run leaves it alone (the
+	// client table carries its own run line).
+	if (scenarios.length)
+		out.machine = [
+			...runLines(
+				run,
+				run.measurements.filter((x) => !CLIENT_SCENARIOS.includes(x.scenario))
+			),
+			'Cells: median (min–max) over the runs. Ratios: Kith’s median over the best peer’s (the better of',
+			'@y/websocket-server and Hocuspocus) and over the forwarder’s, from the same run.'
+		].join('\n');
 	return out;
 }
 
-function loads(run: BenchRun): number[] {
-	const l = run.measurements
-		.map((m) => num(m.result.loadavg))
-		.filter((x): x is number => x !== undefined);
+/** When, on what, and how busy the machine was. */
+function runLines(run: BenchRun, ms: Measurement[]): string[] {
+	const m = run.machine;
+	const l = loads(ms);
+	return [
+		`Run ${run.startedAt}${run.quick ? ' (`--quick`)' : ''}: ${run.runs} run(s) per figure, ${Math.round(run.seconds)} s.`,
+		`Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGB} GB, ${m.os}, Node ${m.node}, ${m.chromium}.`,
+		`Load average at start: ${run.loadavgAtStart.map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine). ` +
+			`Per measurement (1 min): ${fmt(Math.min(...l))}–${fmt(Math.max(...l))}.`
+	];
+}
+
+function loads(ms: Measurement[]): number[] {
+	const l = ms.map((m) => num(m.result.loadavg)).filter((x): x is number => x !== undefined);
 	return l.length ? l : [NaN];
 }
 
