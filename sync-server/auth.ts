@@ -10,7 +10,9 @@
  * 3. The token goes in the `token` query parameter of `ws://…/sync/<doc-name>`.
  *
  * Token: `base64url(JSON payload) "." base64url(HMAC-SHA256(secret, payload))`, payload
- * `{ v: 1, sub: userId, iat, exp }` (seconds). The secret is 32 random bytes generated into
+ * `{ v: 1, sub: userId, dev?: deviceId, iat, exp }` (seconds). A linked device (devices.ts)
+ * signs with its own device key and names its person in `user_id`; `dev` lets the relay
+ * refuse a revoked device's tokens. The secret is 32 random bytes generated into
  * DATA_DIR/secret.key (mode 0600); deleting it revokes every token.
  */
 import { createHmac, createPublicKey, randomBytes, timingSafeEqual, verify } from 'node:crypto';
@@ -60,13 +62,27 @@ export function loadSecret(dataDir: string): Buffer {
 export interface TokenPayload {
 	v: 1;
 	sub: string;
+	/** The device the token was issued to (absent on operator tokens). */
+	dev?: string;
 	iat: number;
 	exp: number;
 }
 
-export function signToken(secret: Buffer, userId: string, ttlS: number, now = Date.now()): string {
+export function signToken(
+	secret: Buffer,
+	userId: string,
+	ttlS: number,
+	now = Date.now(),
+	deviceId?: string
+): string {
 	const iat = Math.floor(now / 1000);
-	const payload: TokenPayload = { v: 1, sub: userId, iat, exp: iat + ttlS };
+	const payload: TokenPayload = {
+		v: 1,
+		sub: userId,
+		...(deviceId ? { dev: deviceId } : {}),
+		iat,
+		exp: iat + ttlS
+	};
 	const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
 	const mac = createHmac('sha256', secret).update(body).digest('base64url');
 	return `${body}.${mac}`;
@@ -74,6 +90,15 @@ export function signToken(secret: Buffer, userId: string, ttlS: number, now = Da
 
 /** The user id of a valid, unexpired token, or null. */
 export function verifyToken(secret: Buffer, token: unknown, now = Date.now()): string | null {
+	return verifyTokenClaims(secret, token, now)?.user ?? null;
+}
+
+/** The user and device of a valid, unexpired token, or null. */
+export function verifyTokenClaims(
+	secret: Buffer,
+	token: unknown,
+	now = Date.now()
+): { user: string; device: string | null } | null {
 	if (typeof token !== 'string' || token.length > 512) return null;
 	const dot = token.indexOf('.');
 	if (dot <= 0) return null;
@@ -85,13 +110,18 @@ export function verifyToken(secret: Buffer, token: unknown, now = Date.now()): s
 		const p = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as Partial<TokenPayload>;
 		if (p.v !== 1 || typeof p.sub !== 'string' || !Patterns.userId.test(p.sub)) return null;
 		if (typeof p.exp !== 'number' || p.exp * 1000 <= now) return null;
-		return p.sub;
+		const device = typeof p.dev === 'string' && Patterns.userId.test(p.dev) ? p.dev : null;
+		return { user: p.sub, device };
 	} catch {
 		return null;
 	}
 }
 
-function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+export function verifyEd25519(
+	publicKey: Uint8Array,
+	message: Uint8Array,
+	signature: Uint8Array
+): boolean {
 	try {
 		const key = createPublicKey({
 			key: { kty: 'OKP', crv: 'Ed25519', x: toBase64Url(publicKey) },
@@ -105,7 +135,26 @@ function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Ui
 
 const MAX_OPEN_CHALLENGES = 10_000;
 
+/** The device registry's part in signing in (devices.ts; null: devices are not tracked). */
+export interface DeviceHooks {
+	/** The device id of a linked device key of `userId`; throws AuthError when refused. */
+	resolveLinked(userId: string, publicKey: string, now: number): string;
+	/** Records a successful sign-in (registers the identity key's own device on first use). */
+	recordSignIn(
+		userId: string,
+		deviceId: string,
+		publicKey: string,
+		name: string,
+		now: number
+	): void;
+	isRevoked(userId: string, deviceId: string): boolean;
+	/** Notes that a device is in use (a connection opened). */
+	touch?(userId: string, deviceId: string): void;
+}
+
 export class Auth {
+	devices: DeviceHooks | null = null;
+
 	/** challenge → expiry (ms). Single use: deleted when presented. */
 	readonly #challenges = new Map<string, number>();
 
@@ -139,7 +188,7 @@ export class Auth {
 		now = Date.now()
 	): { token: string; user_id: string; expires_at: number; joined: boolean } {
 		const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-		const { challenge, public_key, signature, invite, ttl_s } = b;
+		const { challenge, public_key, signature, invite, ttl_s, user_id, device_name } = b;
 		if (
 			typeof challenge !== 'string' ||
 			typeof public_key !== 'string' ||
@@ -169,10 +218,28 @@ export class Auth {
 		if (!verifyEd25519(key, authMessage(challenge, public_key), sig)) {
 			throw new AuthError(401, 'bad_signature', 'The signature does not verify.');
 		}
-		const userId = userIdFromPublicKey(key);
+		const derived = userIdFromPublicKey(key);
+		// A linked device's key is its own: it names its person, and devices.ts vouches for it.
+		const linked = typeof user_id === 'string' && user_id !== derived ? user_id : null;
+		if (linked !== null && (!Patterns.userId.test(linked) || !this.devices)) {
+			throw new AuthError(
+				400,
+				'bad_request',
+				'user_id does not name a person with linked devices.'
+			);
+		}
+		const userId = linked ?? derived;
+		const deviceId =
+			linked !== null ? this.devices!.resolveLinked(linked, public_key, now) : derived;
 		let joined = false;
 		if (!this.storage.isMember(userId)) {
-			if (this.options.joinMode === 'open') {
+			if (linked !== null) {
+				throw new AuthError(
+					403,
+					'invite_required',
+					'This person no longer belongs to the workspace.'
+				);
+			} else if (this.options.joinMode === 'open') {
 				this.storage.addMember(userId, public_key, 'open');
 			} else if (
 				typeof invite === 'string' &&
@@ -193,8 +260,10 @@ export class Auth {
 			typeof ttl_s === 'number' && ttl_s >= 1
 				? Math.min(Math.floor(ttl_s), this.options.tokenTtlS)
 				: this.options.tokenTtlS;
+		const name = typeof device_name === 'string' ? device_name : '';
+		this.devices?.recordSignIn(userId, deviceId, public_key, name, now);
 		return {
-			token: signToken(this.secret, userId, ttl, now),
+			token: signToken(this.secret, userId, ttl, now, deviceId),
 			user_id: userId,
 			expires_at: now + ttl * 1000,
 			joined
@@ -208,8 +277,24 @@ export class Auth {
 
 	/** The user of a token that is valid and whose user still belongs to the workspace. */
 	authenticate(token: unknown, now = Date.now()): string | null {
-		const user = verifyToken(this.secret, token, now);
-		return user !== null && this.storage.isMember(user) ? user : null;
+		const claims = this.authenticateDevice(token, now);
+		return claims && !('revoked' in claims) ? claims.user : null;
+	}
+
+	/**
+	 * The user and device of a valid token of a workspace member; `{ revoked: true }` when its
+	 * device was signed out (devices.ts); null otherwise.
+	 */
+	authenticateDevice(
+		token: unknown,
+		now = Date.now()
+	): { user: string; device: string | null } | { revoked: true } | null {
+		const claims = verifyTokenClaims(this.secret, token, now);
+		if (claims === null || !this.storage.isMember(claims.user)) return null;
+		if (claims.device !== null && this.devices?.isRevoked(claims.user, claims.device)) {
+			return { revoked: true };
+		}
+		return claims;
 	}
 
 	/** A new invite code, made by a member (or the operator, `createdBy` = 'operator'). */

@@ -62,6 +62,8 @@ export function loadConfig() {
 		tokenTtlS: int('TOKEN_TTL_S', 3600, 1),
 		challengeTtlS: int('CHALLENGE_TTL_S', 60, 1),
 		inviteTtlS: int('INVITE_TTL_S', 7 * 24 * 3600, 1),
+		/** How long a one-time link to a new device stays valid (devices.ts). */
+		linkTtlS: int('LINK_TTL_S', 600, 1),
 		docIdleMs: int('DOC_IDLE_MS', 30_000),
 		maxDocsInMemory: int('MAX_DOCS_IN_MEMORY', 5_000, 1),
 		maxFrameBytes: int('MAX_FRAME_BYTES', 32 * MiB, 1024),

@@ -79,8 +79,11 @@ export class Connections {
 		});
 
 		const url = new URL(req.url ?? '/', 'http://relay');
-		const user = this.auth.authenticate(url.searchParams.get('token'));
-		if (user === null) return refuse(CloseCode.unauthorized, 'missing, invalid or expired token');
+		const claims = this.auth.authenticateDevice(url.searchParams.get('token'));
+		if (claims === null) return refuse(CloseCode.unauthorized, 'missing, invalid or expired token');
+		if ('revoked' in claims) return refuse(CloseCode.deviceRevoked, 'device signed out');
+		const { user, device } = claims;
+		if (device !== null) this.auth.devices?.touch?.(user, device);
 		let name: string;
 		try {
 			name = decodeURIComponent(url.pathname.slice('/sync/'.length));
@@ -109,6 +112,7 @@ export class Connections {
 			id,
 			ws,
 			user,
+			device,
 			address,
 			entry,
 			awarenessIds: new Set(),
@@ -237,9 +241,7 @@ export class Connections {
 			}
 			if (!fresh || e.json === 'null') continue;
 			if (owner && owner.user !== conn.user) continue;
-			const state = JSON.parse(e.json) as unknown;
-			const claimed = (state as { user?: { id?: unknown } } | null)?.user?.id;
-			if (claimed !== undefined && claimed !== conn.user) continue;
+			if (!claimsOnly(JSON.parse(e.json), conn.user)) continue;
 			if (conn.awarenessIds.size >= this.config.maxAwarenessClients) {
 				return this.docs.close(conn, CloseCode.refused, 'too many awareness client ids');
 			}
@@ -253,11 +255,8 @@ export class Connections {
 			if (e.json.length > this.config.maxAwarenessBytes) {
 				return this.docs.close(conn, CloseCode.refused, 'awareness state too large');
 			}
-			if (e.json !== 'null') {
-				const claimed = (JSON.parse(e.json) as { user?: { id?: unknown } } | null)?.user?.id;
-				if (claimed !== undefined && claimed !== conn.user) {
-					return this.docs.close(conn, CloseCode.refused, 'presence under another user id');
-				}
+			if (e.json !== 'null' && !claimsOnly(JSON.parse(e.json), conn.user)) {
+				return this.docs.close(conn, CloseCode.refused, 'presence under another user id');
 			}
 		}
 		if (accepted.length > 0)
@@ -285,4 +284,14 @@ function toBytes(data: unknown): Uint8Array {
 	if (data instanceof Uint8Array) return data;
 	if (Array.isArray(data)) return Buffer.concat(data as Buffer[]);
 	return new Uint8Array(data as ArrayBuffer);
+}
+
+/**
+ * Whether an awareness state names no user but `user`: presence (`user.id`) and the holdings a
+ * device publishes (`held.user`, src/lib/sync/holdings.ts) must both be the connection's own.
+ */
+function claimsOnly(state: unknown, user: string): boolean {
+	const s = state as { user?: { id?: unknown }; held?: { user?: unknown } } | null;
+	const claims = [s?.user?.id, s?.held?.user].filter((c) => c !== undefined);
+	return claims.every((c) => c === user);
 }

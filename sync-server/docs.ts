@@ -75,6 +75,8 @@ export interface Conn {
 	id: number;
 	ws: WebSocket;
 	user: string;
+	/** The device its token was issued to (null: an operator token); see devices.ts. */
+	device?: string | null;
 	address: string;
 	entry: DocEntry;
 	/** Awareness client ids this connection controls. */

@@ -12,6 +12,9 @@ import type { Config } from './config.ts';
 import type { Connections } from './connection.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
+import { handleDevices } from './devices-http.ts';
+import type { Devices } from './devices.ts';
+import { json, readJson } from './http-json.ts';
 
 const TYPES: Record<string, string> = {
 	'.html': 'text/html; charset=utf-8',
@@ -27,29 +30,6 @@ const TYPES: Record<string, string> = {
 	'.wasm': 'application/wasm'
 };
 
-const MAX_BODY = 16 * 1024;
-
-function json(res: ServerResponse, status: number, body: unknown): void {
-	res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-	res.end(JSON.stringify(body));
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-	let size = 0;
-	const chunks: Buffer[] = [];
-	for await (const chunk of req as AsyncIterable<Buffer>) {
-		size += chunk.length;
-		if (size > MAX_BODY) throw new AuthError(413, 'too_large', 'Request body too large.');
-		chunks.push(chunk);
-	}
-	if (size === 0) return {};
-	try {
-		return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
-	} catch {
-		throw new AuthError(400, 'bad_request', 'The body is not JSON.');
-	}
-}
-
 export function createHttpServer(deps: {
 	config: Config;
 	auth: Auth;
@@ -57,6 +37,7 @@ export function createHttpServer(deps: {
 	metrics: Metrics;
 	log: Logger;
 	healthy: () => boolean;
+	devices: Devices;
 }): { server: Server; wss: WebSocketServer } {
 	const { config, auth, connections, metrics, log } = deps;
 	const wss = new WebSocketServer({
@@ -136,6 +117,8 @@ export function createHttpServer(deps: {
 				throw err;
 			}
 		}
+		if (path === '/devices' || path.startsWith('/devices/'))
+			return handleDevices(req, res, path, deps);
 		if (path.startsWith('/sync'))
 			return json(res, 426, { error: 'upgrade', message: 'Connect with a WebSocket.' });
 		if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method' });

@@ -7,6 +7,7 @@ import { Auth, loadSecret } from './auth.ts';
 import { ensureBuilt } from './build.ts';
 import { loadConfig } from './config.ts';
 import { Connections } from './connection.ts';
+import { Devices } from './devices.ts';
 import { Docs } from './docs.ts';
 import { createHttpServer } from './http.ts';
 import { createLogger } from './log.ts';
@@ -22,6 +23,8 @@ const storage = new Storage(config.dataDir, {
 	maxPages: config.sqliteMaxPages
 });
 const auth = new Auth(loadSecret(config.dataDir), storage, config);
+const devices = new Devices(storage.db, config);
+auth.devices = devices;
 const docs = new Docs(config, storage, log, metrics);
 const connections = new Connections(config, docs, auth, log, metrics);
 let stopping = false;
@@ -31,6 +34,7 @@ const { server, wss } = createHttpServer({
 	connections,
 	metrics,
 	log,
+	devices,
 	healthy: () => !stopping
 });
 

@@ -45,6 +45,8 @@ export const CloseCode = {
 	unknownDocument: 4404,
 	/** Removed from the conversation (by its creator, or left from another device). */
 	removed: 4410,
+	/** This device was signed out (revoked) by its person (devices.ts). */
+	deviceRevoked: 4411,
 	/** The document would exceed MAX_DOC_BYTES. */
 	documentTooLarge: 4413,
 	/** An update or awareness state broke a rule (docs/PROTOCOL.md, "What the relay refuses"). */

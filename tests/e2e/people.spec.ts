@@ -133,6 +133,8 @@ test('a direct message, a message written offline that arrives after reconnect, 
 	const bNav = b.getByRole('navigation', { name: 'Conversations' });
 	await bNav.getByRole('link', { name: new RegExp(ada) }).click();
 	await expect(message(b, dm, ada)).toHaveCount(1);
+	// Ada sees that Bo's device holds it, from the state vector his device publishes.
+	await expect(message(a, dm, bo)).toContainText('On 1 other device');
 
 	// Bo loses the network: his message shows at once, marked, and reaches Ada on reconnect.
 	await b.context().setOffline(true);

@@ -229,6 +229,15 @@ describe('hostile input closes only the offender', () => {
 				...varBytes(entries(1, JSON.stringify({ user: { id: alice.user, name: 'Alice' } })))
 			])
 		);
+		// Holdings (src/lib/sync/holdings.ts) published under another person's name: dropped too.
+		spoofer.ws.send(
+			new Uint8Array([
+				1,
+				...varBytes(
+					entries(1, JSON.stringify({ held: { user: alice.user, device: 'd', sv: 'AA==' } }))
+				)
+			])
+		);
 		a.awareness.setLocalStateField('user', { id: alice.user, name: 'Alice', color: '#3b82f6' });
 		await until(() => b.awareness.getStates().has(a.doc.clientID), 2000, 'alice presence');
 		const hijack = new Uint8Array([

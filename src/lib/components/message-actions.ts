@@ -5,6 +5,8 @@ export interface MessageActions {
 	me: string;
 	/** Whether one's own message still waits for the relay to store it ("Sending…"). */
 	isPending(message: Message): boolean;
+	/** How many of the members' other devices hold one's own message (0: none known). */
+	heldBy(message: Message): number;
 	nameOf(userId: string): string;
 	colorOf(userId: string): string;
 	react(message: Message, emoji: string): void;

@@ -84,3 +84,23 @@ export function isDerivedUserId(id: unknown): id is string {
 export function authMessage(challenge: string, publicKey: string): Uint8Array {
 	return new TextEncoder().encode(`${AUTH_CONTEXT}\n${challenge}\n${publicKey}\n`);
 }
+
+/** Version tag of the text a person's identity key signs to register a linked device. */
+export const DEVICE_LINK_CONTEXT = 'kith-device-link-v1';
+
+/**
+ * The text a person's identity key signs to let a new device key act for them
+ * (docs/PROTOCOL.md, "Devices"): the person, the new device's public key and the one-time
+ * link that carries it, so the signature registers exactly that key, once. UTF-8 bytes.
+ *
+ * @example ed25519.sign(deviceLinkMessage(me.userId, deviceKeyB64, linkId), me.secretKey)
+ */
+export function deviceLinkMessage(
+	userId: string,
+	devicePublicKey: string,
+	linkId: string
+): Uint8Array {
+	return new TextEncoder().encode(
+		`${DEVICE_LINK_CONTEXT}\n${userId}\n${devicePublicKey}\n${linkId}\n`
+	);
+}

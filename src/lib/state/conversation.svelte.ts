@@ -1,6 +1,6 @@
 import { createSubscriber } from 'svelte/reactivity';
 import type * as Y from 'yjs';
-import type { DeliveryTracker } from '$lib/sync';
+import type { DeliveryTracker, DeviceHoldings } from '$lib/sync';
 import {
 	addMember,
 	conversationTypes,
@@ -55,12 +55,24 @@ export class ConversationState {
 
 	readonly #delivery: DeliveryTracker | null;
 	readonly #subscribeDelivery: () => void;
+	readonly #holdings: DeviceHoldings | null;
+	readonly #subscribeHoldings: () => void;
+	// Rebuilt whole from the members snapshot, never mutated: a plain Set is right here.
+	// eslint-disable-next-line svelte/prefer-svelte-reactivity
+	readonly #memberIds = $derived(new Set(this.members.map((m) => m.user_id)));
 
-	constructor(doc: Y.Doc, me: string, delivery: DeliveryTracker | null = null) {
+	constructor(
+		doc: Y.Doc,
+		me: string,
+		delivery: DeliveryTracker | null = null,
+		holdings: DeviceHoldings | null = null
+	) {
 		this.doc = doc;
 		this.me = me;
 		this.#delivery = delivery;
 		this.#subscribeDelivery = createSubscriber((update) => delivery?.onChange(() => update()));
+		this.#holdings = holdings;
+		this.#subscribeHoldings = createSubscriber((update) => holdings?.onChange(() => update()));
 		materializeConversation(doc);
 		this.#meta = new DocSnapshot(doc, readMeta);
 		this.#members = new DocSnapshot(doc, readMembers);
@@ -87,6 +99,17 @@ export class ConversationState {
 	isDelivered(messageId: string): boolean {
 		this.#subscribeDelivery();
 		return this.#delivery?.isStored(messageId) ?? false;
+	}
+
+	/**
+	 * How many of the members' other devices hold a message, from the state vectors they publish
+	 * (src/lib/sync/holdings.ts); 0 when unknown.
+	 */
+	heldBy(messageId: string): number {
+		this.#subscribeHoldings();
+		this.#subscribeDelivery();
+		if (!this.#holdings || !this.#delivery) return 0;
+		return this.#holdings.count(this.#delivery.refsOf(messageId), this.#memberIds);
 	}
 
 	/** Whether delivery is tracked at all (a relay is connected to this conversation). */

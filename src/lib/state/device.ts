@@ -34,3 +34,37 @@ export async function deviceIdentity(
 	const pair = await loadOrCreateKeyPair(localKeyStore(storage));
 	return { userId: pair.userId, publicKey: toBase64Url(pair.publicKey) };
 }
+
+/** Set from linking until the person's profile has synced (Shell shows a wait, not onboarding). */
+const LINK_PENDING_KEY = 'kith:link-pending';
+
+/** Whether this browser already has a Kith identity. */
+export function hasDeviceKey(storage: Pick<Storage, 'getItem'>): boolean {
+	return storage.getItem(KEY) !== null;
+}
+
+/**
+ * Keeps a linked device's key (src/lib/sync/device-link.ts) as this browser's identity. Never
+ * replaces one: a browser that already is someone would lose that identity for good.
+ */
+export function storeLinkedKey(
+	storage: Pick<Storage, 'getItem' | 'setItem'>,
+	stored: StoredKeyPair
+): void {
+	if (hasDeviceKey(storage)) {
+		throw new Error(
+			'This browser already has a Kith identity. Open the link in another browser or profile, or clear this site’s data first.'
+		);
+	}
+	storage.setItem(KEY, JSON.stringify(stored));
+	storage.setItem(LINK_PENDING_KEY, '1');
+}
+
+/** True from linking until {@link linkDone}: the person's profile is on its way from the relay. */
+export function linkPending(storage: Pick<Storage, 'getItem'>): boolean {
+	return storage.getItem(LINK_PENDING_KEY) !== null;
+}
+
+export function linkDone(storage: Pick<Storage, 'removeItem'>): void {
+	storage.removeItem(LINK_PENDING_KEY);
+}

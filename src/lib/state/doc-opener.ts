@@ -1,6 +1,6 @@
 import type * as Y from 'yjs';
 import type { Awareness } from 'y-protocols/awareness';
-import type { DeliveryTracker } from '$lib/sync';
+import type { DeliveryTracker, DeviceHoldings } from '$lib/sync';
 
 /**
  * The seam between the UI and wherever documents come from. The state classes only ever ask
@@ -25,6 +25,8 @@ export interface DocOpener {
 	awareness?(name: string): Awareness | null;
 	/** Which messages of an open conversation the relay has stored (null without a relay). */
 	delivery?(name: string): DeliveryTracker | null;
+	/** Which devices hold an open conversation's messages (null without a relay). */
+	holdings?(name: string): DeviceHoldings | null;
 	/** Resolves once a released document's storage has closed (freeing space needs it). */
 	closed?(name: string): Promise<void>;
 	/** Whether anyone holds the document open. */

@@ -4,6 +4,7 @@ import { WORKSPACE_DOC, parseDocName } from '$lib/model';
 import type { KithDb } from '$lib/db';
 import {
 	DeliveryTracker,
+	DeviceHoldings,
 	LocalDoc,
 	TabSync,
 	openConversation,
@@ -38,6 +39,8 @@ export class RefCountedOpener implements DocOpener {
 	readonly #persist: Persist;
 	/** The delivery tracker of an open conversation, when a relay is connected. */
 	delivery: (name: string) => DeliveryTracker | null = () => null;
+	/** Which devices hold an open conversation's messages, when a relay is connected. */
+	holdings: (name: string) => DeviceHoldings | null = () => null;
 
 	constructor(persist: Persist) {
 		this.#persist = persist;
@@ -106,6 +109,11 @@ export interface RelayOptions {
 	session: RelaySession;
 	/** Where each conversation's last acknowledged state vector is kept on the device. */
 	storedVectors: StoredVectorStore;
+	/**
+	 * Who this device is, for publishing which messages it holds (src/lib/sync/holdings.ts);
+	 * without it nothing is published or counted.
+	 */
+	device?: { user: string; id: string; storage: Pick<Storage, 'getItem' | 'setItem'> | null };
 }
 
 /**
@@ -126,6 +134,7 @@ export function deviceOpener(
 	const db = options.db ?? null;
 	const relay = options.relay ?? null;
 	const trackers = new Map<string, DeliveryTracker>();
+	const holdings = new Map<string, DeviceHoldings>();
 	const opener = new RefCountedOpener((name, doc, awareness) => {
 		const parsed = parseDocName(name);
 		let local: { ready: Promise<void>; close: () => Promise<void> };
@@ -154,6 +163,7 @@ export function deviceOpener(
 		if (!relay) return local;
 		let link: RelayLink | null = null;
 		let tracker: DeliveryTracker | null = null;
+		let held: DeviceHoldings | null = null;
 		// The relay comes after the device's own copy has loaded: the first sync then sends only
 		// what the relay lacks, and the UI never waits on the network.
 		const ready = local.ready.then(() => {
@@ -165,11 +175,25 @@ export function deviceOpener(
 				});
 				tracker.attach(link);
 				trackers.set(name, tracker);
+				const device = relay.device;
+				if (device) {
+					held = new DeviceHoldings(doc, link.provider.awareness, {
+						user: device.user,
+						device: device.id,
+						storage: device.storage,
+						key: name
+					});
+					holdings.set(name, held);
+				}
 			}
 		});
 		return {
 			ready,
 			close: async () => {
+				if (held) {
+					holdings.delete(name);
+					held.destroy();
+				}
 				if (tracker) {
 					trackers.delete(name);
 					await tracker.flush().catch(onError);
@@ -181,6 +205,7 @@ export function deviceOpener(
 		};
 	});
 	opener.delivery = (name) => trackers.get(name) ?? null;
+	opener.holdings = (name) => holdings.get(name) ?? null;
 	return opener;
 }
 

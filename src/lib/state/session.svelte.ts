@@ -16,6 +16,7 @@ import type { KithDb } from '$lib/db';
 import type { ConnectionSource, DocOpener } from './doc-opener';
 import { MessageNotifier, type NotificationSink } from './notifications.svelte';
 import { Drafts } from './composer.svelte';
+import type { DeviceManager } from './devices.svelte';
 import {
 	ConversationList,
 	FreedConversations,
@@ -39,6 +40,8 @@ export interface SessionOptions {
 	connection: ConnectionSource;
 	/** Where small per-device settings live (read markers, drafts); null keeps them in memory. */
 	storage?: Storage | null;
+	/** The person's devices (Settings); absent without a relay. */
+	devices?: DeviceManager;
 	/** The device's index (storage figures, freeing space); null where there is none. */
 	db?: KithDb | null;
 	/** System notifications; none where not given. */
@@ -72,6 +75,7 @@ export class Session {
 	readonly freed: FreedConversations;
 	readonly drafts: Drafts;
 	readonly conversations: ConversationList;
+	readonly devices: DeviceManager | null;
 	readonly db: KithDb | null;
 	readonly notifier: MessageNotifier;
 	/** The conversation on screen (set by its screen), for notifications. */
@@ -85,6 +89,7 @@ export class Session {
 		this.me = options.me;
 		this.publicKey = options.publicKey ?? '';
 		this.connection = options.connection;
+		this.devices = options.devices ?? null;
 		this.workspace = new WorkspaceDirectory(workspaceDoc, options.me);
 		this.presence = new Presence(options.opener.awareness?.(WORKSPACE_DOC) ?? null, options.me);
 		this.markers = new ReadMarkers(options.me, storage);

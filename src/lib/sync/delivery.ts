@@ -203,6 +203,11 @@ export class DeliveryTracker {
 		return refs !== undefined && refs.some((r) => this.#covers(r));
 	}
 
+	/** The items holding a record (usually one), for {@link DeviceHoldings}. */
+	refsOf(messageId: string): ReadonlyArray<{ client: number; clock: number }> {
+		return this.#refs.get(messageId) ?? [];
+	}
+
 	/** Ids of the records in this document that the relay has not stored yet (a copy). */
 	pendingIds(): Set<string> {
 		return new Set(this.#pending);

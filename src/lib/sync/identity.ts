@@ -4,14 +4,22 @@
  * pluggable so that the app can keep the key in IndexedDB and a bot in a file.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { fromBase64Url, toBase64Url, userIdFromPublicKey } from '../model/identity';
+import {
+	fromBase64Url,
+	isDerivedUserId,
+	toBase64Url,
+	userIdFromPublicKey
+} from '../model/identity';
 
 export interface DeviceKeyPair {
 	/** 32-byte Ed25519 secret key (seed). Never leaves the device. */
 	secretKey: Uint8Array;
 	/** 32-byte Ed25519 public key. */
 	publicKey: Uint8Array;
-	/** The user id derived from the public key. */
+	/**
+	 * The person: the user id derived from the public key when this is the person's identity
+	 * key; for a linked device (device-link.ts), the person whose identity device linked it.
+	 */
 	userId: string;
 }
 
@@ -20,6 +28,16 @@ export interface StoredKeyPair {
 	v: 1;
 	secret_key: string;
 	public_key: string;
+	/** A linked device's person (absent: the key is the person's identity key). */
+	user_id?: string;
+}
+
+/**
+ * True when the key pair is its person's identity key (the device that can link others),
+ * false on a linked device, whose key is its own.
+ */
+export function holdsIdentityKey(pair: DeviceKeyPair): boolean {
+	return userIdFromPublicKey(pair.publicKey) === pair.userId;
 }
 
 /** Where a device keeps its key pair. */
@@ -45,7 +63,12 @@ export function keyPairFromSecret(secretKey: Uint8Array): DeviceKeyPair {
 }
 
 export function serializeKeyPair(pair: DeviceKeyPair): StoredKeyPair {
-	return { v: 1, secret_key: toBase64Url(pair.secretKey), public_key: toBase64Url(pair.publicKey) };
+	return {
+		v: 1,
+		secret_key: toBase64Url(pair.secretKey),
+		public_key: toBase64Url(pair.publicKey),
+		...(holdsIdentityKey(pair) ? {} : { user_id: pair.userId })
+	};
 }
 
 /** The key pair stored as JSON; throws when the stored form is damaged. */
@@ -57,6 +80,12 @@ export function deserializeKeyPair(stored: StoredKeyPair): DeviceKeyPair {
 	const pair = keyPairFromSecret(secret);
 	if (toBase64Url(pair.publicKey) !== stored.public_key) {
 		throw new Error('The stored device key is damaged: its public key does not match.');
+	}
+	if (stored.user_id !== undefined) {
+		if (!isDerivedUserId(stored.user_id)) {
+			throw new Error('The stored device key is damaged: its person is not a user id.');
+		}
+		return { ...pair, userId: stored.user_id };
 	}
 	return pair;
 }

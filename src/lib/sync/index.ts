@@ -7,3 +7,4 @@ export * from './local-doc';
 export * from './open-conversation';
 export * from './tab-sync';
 export { deleteStoredDoc, storedDocBytes } from './idb';
+export * from './holdings';

@@ -5,7 +5,7 @@
  * 20 and in browsers.
  */
 import { authMessage, toBase64Url } from '../model/identity';
-import { sign, type DeviceKeyPair } from './identity';
+import { holdsIdentityKey, sign, type DeviceKeyPair } from './identity';
 
 export interface SessionToken {
 	token: string;
@@ -31,13 +31,26 @@ export interface SessionOptions {
 	invite?: string;
 	/** Ask for a shorter lifetime than the relay's default, in seconds. */
 	ttlSeconds?: number;
+	/** How the person's device list names this device (e.g. "Chrome on Linux"). */
+	deviceName?: string;
 	fetch?: typeof fetch;
 }
 
-async function post<T>(f: typeof fetch, url: string, body: unknown, token?: string): Promise<T> {
+/** A JSON request to the relay; a refusal throws {@link RelayAuthError}. */
+export async function post<T>(
+	f: typeof fetch,
+	url: string,
+	body: unknown,
+	token?: string,
+	method = 'POST'
+): Promise<T> {
 	const headers: Record<string, string> = { 'content-type': 'application/json' };
 	if (token) headers.authorization = `Bearer ${token}`;
-	const res = await f(url, { method: 'POST', headers, body: JSON.stringify(body) });
+	const res = await f(url, {
+		method,
+		headers,
+		...(method === 'GET' ? {} : { body: JSON.stringify(body) })
+	});
 	const json = (await res.json().catch(() => ({}))) as {
 		error?: string;
 		message?: string;
@@ -78,6 +91,9 @@ export async function getSessionToken(
 	const publicKey = toBase64Url(pair.publicKey);
 	const signature = toBase64Url(sign(pair, authMessage(challenge, publicKey)));
 	const body: Record<string, unknown> = { public_key: publicKey, challenge, signature };
+	// A linked device signs with its own key and names its person (docs/PROTOCOL.md, "Devices").
+	if (!holdsIdentityKey(pair)) body.user_id = pair.userId;
+	if (options.deviceName) body.device_name = options.deviceName;
 	if (options.invite) body.invite = options.invite;
 	if (options.ttlSeconds) body.ttl_s = options.ttlSeconds;
 	const res = await post<{ token: string; user_id: string; expires_at: number }>(
@@ -107,4 +123,4 @@ export async function createInvite(
  * Close codes after which reconnecting with the same token cannot succeed (docs/PROTOCOL.md):
  * a client should get a new token (4401) or stop (the others) rather than retry in a loop.
  */
-export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([4401, 4403, 4404, 4410, 4422]);
+export const FATAL_CLOSE_CODES: ReadonlySet<number> = new Set([4401, 4403, 4404, 4410, 4411, 4422]);

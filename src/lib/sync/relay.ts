@@ -26,7 +26,9 @@ export type RelayStatus =
 /** Close codes after which reconnecting with a new token can help. */
 const TOKEN_CLOSE = 4401;
 /** Close codes after which this document must not be retried (docs/PROTOCOL.md). */
-const FINAL_CLOSES: ReadonlySet<number> = new Set([4403, 4404, 4410, 4413, 4422]);
+const FINAL_CLOSES: ReadonlySet<number> = new Set([4403, 4404, 4410, 4411, 4413, 4422]);
+/** This device was signed out from another device (docs/PROTOCOL.md, "Devices"). */
+export const DEVICE_REVOKED_CLOSE = 4411;
 /** Refresh a token this long before it expires (or a quarter of its life, if shorter). */
 const REFRESH_MARGIN_MS = 60_000;
 
@@ -42,6 +44,8 @@ export interface RelaySessionOptions {
 	disableBc?: boolean;
 	/** Ask the relay for shorter-lived tokens (seconds). */
 	ttlSeconds?: number;
+	/** How the person's device list names this device. */
+	deviceName?: string;
 	fetch?: typeof fetch;
 	/** Where `online`/`offline` events arrive (default: `window` in a browser). */
 	network?: EventTarget | null;
@@ -106,6 +110,15 @@ export class RelaySession {
 		return this.#options.keyPair.userId;
 	}
 
+	/** The relay's `http(s)://host:port`. */
+	get url(): string {
+		return this.#options.url;
+	}
+
+	get keyPair(): DeviceKeyPair {
+		return this.#options.keyPair;
+	}
+
 	/**
 	 * Catching up: of the documents connected to the relay, how many have not finished their
 	 * first sync since (re)connecting. `pending` 0 means everything is in step.
@@ -136,7 +149,8 @@ export class RelaySession {
 		this.#pending ??= getSessionToken(this.#options.url, this.#options.keyPair, {
 			...(this.#options.invite ? { invite: this.#options.invite } : {}),
 			...(this.#options.fetch ? { fetch: this.#options.fetch } : {}),
-			...(this.#options.ttlSeconds ? { ttlSeconds: this.#options.ttlSeconds } : {})
+			...(this.#options.ttlSeconds ? { ttlSeconds: this.#options.ttlSeconds } : {}),
+			...(this.#options.deviceName ? { deviceName: this.#options.deviceName } : {})
 		}).finally(() => {
 			this.#pending = null;
 		});
@@ -189,6 +203,8 @@ export class RelaySession {
 				return;
 			}
 			link.refused = true;
+			// Signed out: the whole device is refused, not just this document.
+			if (code === DEVICE_REVOKED_CLOSE) this.#refusedWorkspace = true;
 			this.#options.onRefused?.(docName, code, reason);
 			this.#update();
 		});
@@ -228,7 +244,8 @@ export class RelaySession {
 				// this address, 5xx, network down) may pass: retry.
 				if (error instanceof RelayAuthError && (error.status === 401 || error.status === 403)) {
 					this.#refusedWorkspace = true;
-					this.#options.onRefused?.(docName, error.status, error.message);
+					const code = error.code === 'device_revoked' ? DEVICE_REVOKED_CLOSE : error.status;
+					this.#options.onRefused?.(docName, code, error.message);
 					this.#update();
 					return;
 				}
