@@ -58,9 +58,9 @@ const PLAN = quick
 			durability: { messages: 10_000, devices: 16 },
 			client: {
 				coldOpen: [10_000],
-				scroll: { messages: 10_000, stepPx: 800, maxSeconds: 6 },
-				post: { messages: 10_000, posts: 10 },
-				search: { messages: 10_000, queries: 10 },
+				scroll: { messages: 10_000, stepPx: 800, maxSeconds: 5 },
+				post: { messages: 10_000, posts: 8 },
+				search: { messages: 10_000, queries: 6 },
 				catchUp: { messages: 2_000, history: 100, maxSeconds: 60 }
 			}
 		}
