@@ -184,7 +184,7 @@ const kithOnly = (
 	show: (r: Record<string, unknown>) => string
 ): Scenario['variants'][number] => ({
 	label,
-	relays: ['kith'],
+	relays: relaysFor(['kith']),
 	measure: () => measure() as Promise<Record<string, unknown>>,
 	show
 });
