@@ -33,7 +33,10 @@ export default defineConfig({
 				'--no-first-run',
 				'--disable-background-networking',
 				'--disable-component-update',
-				'--disable-sync'
+				'--disable-sync',
+				// A fake microphone (a beep), granted without a prompt: voice messages (files.spec.ts).
+				'--use-fake-device-for-media-stream',
+				'--use-fake-ui-for-media-stream'
 			]
 		}
 	},
@@ -48,7 +51,9 @@ export default defineConfig({
 			DATA_DIR: DATA_DIR,
 			LOG_LEVEL: 'warn',
 			// Browser tests measure behaviour, not fsync latency.
-			SQLITE_SYNCHRONOUS: 'NORMAL'
+			SQLITE_SYNCHRONOUS: 'NORMAL',
+			// Small enough for a test to send a larger file and see it refused (files.spec.ts).
+			MAX_UPLOAD_BYTES: String(5 * 1024 * 1024)
 		},
 		url: `http://127.0.0.1:${PORT}/healthz`,
 		reuseExistingServer: false,

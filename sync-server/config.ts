@@ -82,7 +82,11 @@ export function loadConfig() {
 		sqliteSynchronous: synchronous as 'FULL' | 'NORMAL',
 		/** Caps the database's size in pages (4 KiB); 0 = no cap. Also how tests fill the disk. */
 		sqliteMaxPages: int('SQLITE_MAX_PAGES', 0),
-		storageRetryMs: int('STORAGE_RETRY_MS', 1000, 10)
+		storageRetryMs: int('STORAGE_RETRY_MS', 1000, 10),
+		/** Largest file upload (attachments, voice messages); advertised at GET /blobs/limits. */
+		maxUploadBytes: int('MAX_UPLOAD_BYTES', 25 * MiB, 1),
+		/** Bytes of distinct files one user may upload in total. */
+		uploadQuotaBytes: int('UPLOAD_QUOTA_BYTES', 1024 * MiB, 0)
 	};
 }
 

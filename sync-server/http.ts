@@ -1,15 +1,17 @@
 /**
  * HTTP: the built app (build/, every unknown path answered 200 with index.html, as an SPA
- * needs), `GET /healthz`, `GET /metrics`, the auth endpoints, and the WebSocket upgrade on
- * `/sync/<doc-name>`.
+ * needs), `GET /healthz`, `GET /metrics`, the auth endpoints, the blob store (`/blobs/…`,
+ * blobs.ts), and the WebSocket upgrade on `/sync/<doc-name>`.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer } from 'ws';
 import { AuthError, type Auth } from './auth.ts';
+import { handleBlobRequest, type BlobStore } from './blobs.ts';
 import type { Config } from './config.ts';
 import type { Connections } from './connection.ts';
+import type { Docs } from './docs.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import { handleDevices } from './devices-http.ts';
@@ -38,6 +40,7 @@ export function createHttpServer(deps: {
 	log: Logger;
 	healthy: () => boolean;
 	devices: Devices;
+	blobs: { store: BlobStore; docs: Docs };
 }): { server: Server; wss: WebSocketServer } {
 	const { config, auth, connections, metrics, log } = deps;
 	const wss = new WebSocketServer({
@@ -119,6 +122,8 @@ export function createHttpServer(deps: {
 		}
 		if (path === '/devices' || path.startsWith('/devices/'))
 			return handleDevices(req, res, path, deps);
+		if (path.startsWith('/blobs/'))
+			return handleBlobRequest({ ...deps.blobs, auth, log }, req, res, url);
 		if (path.startsWith('/sync'))
 			return json(res, 426, { error: 'upgrade', message: 'Connect with a WebSocket.' });
 		if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: 'method' });

@@ -4,6 +4,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Auth, loadSecret } from './auth.ts';
+import { BlobStore } from './blobs.ts';
 import { ensureBuilt } from './build.ts';
 import { loadConfig } from './config.ts';
 import { Connections } from './connection.ts';
@@ -35,7 +36,8 @@ const { server, wss } = createHttpServer({
 	metrics,
 	log,
 	devices,
-	healthy: () => !stopping
+	healthy: () => !stopping,
+	blobs: { store: new BlobStore(config.dataDir, storage.db, config, log), docs }
 });
 
 const lag = monitorEventLoopDelay({ resolution: 20 });

@@ -21,7 +21,7 @@ const PRECACHE = [SHELL, ...build, ...files];
 const PRECACHED = new Set(PRECACHE);
 
 /** Paths the service worker leaves to the network, always. */
-const LIVE = ['/sync', '/auth', '/devices', '/healthz', '/metrics'];
+const LIVE = ['/sync', '/auth', '/devices', '/blobs', '/healthz', '/metrics'];
 
 function isLive(pathname: string): boolean {
 	return LIVE.some((p) => pathname === p || pathname.startsWith(`${p}/`));

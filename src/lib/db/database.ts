@@ -6,6 +6,7 @@ import type {
 	MemberIndexRow,
 	MessageIndexRow,
 	SettingRow,
+	UploadRow,
 	UserStatusIndexRow
 } from './rows';
 
@@ -36,6 +37,7 @@ export class KithDb extends Dexie {
 	declare blobs: Table<BlobRow, string>;
 	declare index_state: Table<IndexStateRow, string>;
 	declare settings: Table<SettingRow, string>;
+	declare uploads: Table<UploadRow, [string, string]>;
 
 	constructor(name: string = KITH_DB_NAME, options?: DexieOptions) {
 		super(name, options);
@@ -48,5 +50,7 @@ export class KithDb extends Dexie {
 			index_state: 'conversation_id',
 			settings: 'key'
 		});
+		// The upload queue of files attached on this device (uploads.ts).
+		this.version(2).stores({ uploads: '[sha256+conversation_id], created_at' });
 	}
 }

@@ -9,3 +9,4 @@ export * from './shape';
 export * from './queries';
 export * from './blobs';
 export * from './indexer';
+export * from './uploads';

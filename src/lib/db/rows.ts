@@ -87,6 +87,22 @@ export const blobRowSchema = object({
 export type BlobRow = Infer<typeof blobRowSchema>;
 
 /**
+ * A file waiting to reach the relay (src/lib/db/uploads.ts): its bytes are in `blobs`, the
+ * message that references it may already be posted. Primary key `[sha256+conversation_id]`.
+ */
+export const uploadRowSchema = object({
+	sha256: string,
+	conversation_id: string,
+	name: string,
+	size: number,
+	created_at: string,
+	attempts: number,
+	/** Why the relay refused it for good (too large, quota, not a member), or null. */
+	failed: nullable(string)
+});
+export type UploadRow = Infer<typeof uploadRowSchema>;
+
+/**
  * How far a conversation's rows are known to be in step with its document. `snapshot` is the
  * encoded Y.Snapshot (state vector and delete set) the rows equal, or null while writes are in
  * flight: a crash then leaves null behind and the next open rebuilds.

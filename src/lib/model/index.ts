@@ -17,3 +17,4 @@ export * from './projection';
 export * from './changes';
 export * from './identity';
 export * from './view';
+export * from './blob-refs';

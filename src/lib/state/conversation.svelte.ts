@@ -14,6 +14,7 @@ import {
 	removeMember,
 	toggleReaction,
 	type ConversationMeta,
+	type FileAttachment,
 	type Member,
 	type Message,
 	type MessageRecord
@@ -117,12 +118,20 @@ export class ConversationState {
 		return this.#delivery !== null;
 	}
 
-	post(content: string): MessageRecord {
-		return postMessage(this.doc, { content, created_by: this.me });
+	/** Posts a message; `extra` carries its files or voice recording (files.svelte.ts). */
+	post(
+		content: string,
+		extra: { file_attachments?: FileAttachment[]; audio_url?: string } = {}
+	): MessageRecord {
+		return postMessage(this.doc, { content, created_by: this.me, ...extra });
 	}
 
-	reply(parentId: string, content: string): MessageRecord {
-		return postReply(this.doc, parentId, { content, created_by: this.me });
+	reply(
+		parentId: string,
+		content: string,
+		extra: { file_attachments?: FileAttachment[]; audio_url?: string } = {}
+	): MessageRecord {
+		return postReply(this.doc, parentId, { content, created_by: this.me, ...extra });
 	}
 
 	edit(id: string, content: string): void {
@@ -177,7 +186,10 @@ export class ThreadState {
 		return this.#replies.value;
 	}
 
-	post(content: string): MessageRecord {
-		return this.conversation.reply(this.parentId, content);
+	post(
+		content: string,
+		extra: { file_attachments?: FileAttachment[]; audio_url?: string } = {}
+	): MessageRecord {
+		return this.conversation.reply(this.parentId, content, extra);
 	}
 }

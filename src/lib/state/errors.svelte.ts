@@ -23,6 +23,15 @@ export function describeError(error: unknown): { reason: string; action: string 
 			action: 'Free some space on the device, then try again.'
 		};
 	}
+	if (name === 'FileTooLargeError' && error instanceof Error) {
+		return { reason: error.message, action: 'Nothing was sent. Send a smaller file.' };
+	}
+	if (name === 'BlobTransferError' && error instanceof Error) {
+		return {
+			reason: `The relay refused the file: ${error.message}`,
+			action: 'The file stays on this device; others cannot open it until it is uploaded.'
+		};
+	}
 	if (name === 'RelayAuthError' || name === 'NetworkError' || error instanceof TypeError) {
 		const message = error instanceof Error ? error.message : String(error);
 		return {
