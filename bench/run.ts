@@ -1,7 +1,8 @@
 /**
- * `npm run bench` — every relay scenario of issue 8 against the peers, in one run:
+ * `npm run bench` — every scenario of issue 8, the relay's against the peers, in one run:
  *
- *   npm run bench                  the full run (3 runs of each figure, ~20 min on 2 cores)
+ *   npm run bench                  the full run (3 runs of each figure; on 2 cores ~20 min for
+ *                                  the relay scenarios, ~10 min for the client ones)
  *   npm run bench -- --quick       a small version (1 run, fewer clients and messages, < 2 min)
  *   npm run bench -- --runs 5 --only fanout,coldJoin --relays kith,ywss
  *
