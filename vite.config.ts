@@ -37,6 +37,19 @@ export default defineConfig({
 					// Relay processes and SQLite files are heavy on a 2-core machine: one file at a time.
 					fileParallelism: false
 				}
+			},
+			{
+				extends: true,
+				test: {
+					// Several relay processes, PostgreSQL, Redis and nginx on loopback (tests/cluster):
+					// skipped, saying why, where those cannot be had.
+					name: 'cluster',
+					environment: 'node',
+					include: ['tests/cluster/**/*.test.ts'],
+					testTimeout: 120_000,
+					hookTimeout: 120_000,
+					fileParallelism: false
+				}
 			}
 		]
 	}

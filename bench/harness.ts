@@ -550,3 +550,95 @@ export async function durabilityScenario(ctx: Ctx, p: DurabilityParams): Promise
 		rmSync(dataDir, { recursive: true, force: true });
 	}
 }
+
+// ---------------------------------------------------------------------------------------------
+
+export interface ClusterParams {
+	/** Relay processes sharing one PostgreSQL database and Redis. */
+	processes: number;
+	fanout: FanoutParams;
+	throughput: ThroughputParams;
+}
+
+export interface ClusterResult {
+	relay: RelayKind;
+	loadavg: number;
+	processes: number;
+	fanout: { clients: number; lost: number; latencyMs: LatencySummary };
+	throughput: { writers: number; lost: number; updatesPerSecond: number };
+	/** Peak RSS of each relay process over both parts (MB). */
+	rssMB: number[];
+	storageWrites: ReturnType<typeof histogramQuantiles> | null;
+}
+
+/**
+ * Kith on PostgreSQL and Redis (README, "Running several relays") with 1, 2 or 3 relay
+ * processes: the fan-out readers and the throughput writers spread round robin over them (the
+ * writer of the fan-out on the first). A fresh database per measurement; Redis from
+ * BENCH_REDIS_URL (default the local one) under a prefix of its own.
+ */
+export async function clusterScenario(ctx: Ctx, p: ClusterParams): Promise<ClusterResult> {
+	const pg = (await import('pg')).default;
+	const admin = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+	const name = `kith_bench_${Date.now().toString(36)}`;
+	const run = async (sql: string): Promise<void> => {
+		const c = new pg.Client({ connectionString: admin });
+		await c.connect();
+		try {
+			await c.query(sql);
+		} finally {
+			await c.end();
+		}
+	};
+	await run(`CREATE DATABASE ${name}`);
+	const url = new URL(admin);
+	url.pathname = `/${name}`;
+	const env = {
+		DATABASE_URL: url.toString(),
+		REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
+		REDIS_PREFIX: `${name}:`
+	};
+	const loadavg = load1();
+	const relays: Relay[] = [];
+	try {
+		for (let i = 0; i < p.processes; i++) relays.push(await startRelay('kith', { env }));
+		const rss = relays.map((r) => rssSampler(r.pid));
+		const targets = relays.map((r) => r.target);
+		const fan = p.fanout;
+		const ids = await identities(relays[0]!, ctx.keys.slice(0, fan.clients + 1));
+		const f = await ctx.load.call<{ lost: number; latencyMs: LatencySummary }>('fanout', {
+			target: targets[0],
+			targets,
+			conv: newId(),
+			writer: ids[0],
+			readers: ids.slice(1),
+			members: ids.map((i) => i.user),
+			intervalMs: fan.intervalMs,
+			count: fan.count
+		});
+		const tp = p.throughput;
+		const wids = await identities(relays[0]!, ctx.keys.slice(0, tp.writers + 1));
+		const t = await ctx.load.call<{ lost: number; updatesPerSecond: number }>('throughput', {
+			target: targets[0],
+			targets,
+			conv: newId(),
+			writers: wids.slice(0, tp.writers),
+			reader: wids[tp.writers],
+			members: wids.map((i) => i.user),
+			perWriter: tp.perWriter,
+			window: tp.window
+		});
+		return {
+			relay: 'kith',
+			loadavg,
+			processes: p.processes,
+			fanout: { clients: fan.clients, lost: f.lost, latencyMs: f.latencyMs },
+			throughput: { writers: tp.writers, lost: t.lost, updatesPerSecond: t.updatesPerSecond },
+			rssMB: rss.map((s) => s.stop()),
+			storageWrites: await storageWrites(relays[0]!)
+		};
+	} finally {
+		for (const r of relays) await r.stop();
+		await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+	}
+}

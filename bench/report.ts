@@ -55,6 +55,25 @@ const path =
 	};
 
 export const METRICS: Metric[] = [
+	...(
+		[
+			['fan-out p50', 'ms', 'lower', path('fanout', 'latencyMs', 'p50')],
+			['fan-out p99', 'ms', 'lower', path('fanout', 'latencyMs', 'p99')],
+			['fan-out lost', 'updates', 'lower', path('fanout', 'lost')],
+			['updates/s delivered', '/s', 'higher', path('throughput', 'updatesPerSecond')],
+			['throughput lost', 'updates', 'lower', path('throughput', 'lost')],
+			[
+				'RSS peak per process',
+				'MB',
+				'lower',
+				(r: Record<string, unknown>) => {
+					const l = Array.isArray(r.rssMB) ? (r.rssMB as number[]) : [];
+					return l.length ? Math.max(...l) : undefined;
+				}
+			],
+			['storage commit p50', 'ms', 'lower', path('storageWrites', 'p50Ms')]
+		] as const
+	).map(([label, unit, better, get]) => ({ scenario: 'cluster', label, unit, better, get })),
 	{ scenario: 'fanout', label: 'p50', unit: 'ms', better: 'lower', get: path('latencyMs', 'p50') },
 	{ scenario: 'fanout', label: 'p99', unit: 'ms', better: 'lower', get: path('latencyMs', 'p99') },
 	{ scenario: 'fanout', label: 'max', unit: 'ms', better: 'lower', get: path('latencyMs', 'max') },

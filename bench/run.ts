@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, type } from 'node:os';
 import {
+	clusterScenario,
 	coldJoinScenario,
 	createCtx,
 	durabilityScenario,
@@ -43,7 +44,7 @@ function arg(name: string): string | undefined {
 }
 const quick = process.argv.includes('--quick');
 const runs = Number(arg('runs') ?? (quick ? 1 : 3));
-const RELAY_SCENARIOS = ['fanout', 'throughput', 'coldJoin', 'manyDocs', 'durability'];
+const RELAY_SCENARIOS = ['fanout', 'throughput', 'coldJoin', 'manyDocs', 'durability', 'cluster'];
 const only = arg('only')
 	?.split(',')
 	.flatMap((s) => (s === 'client' ? CLIENT_SCENARIOS : s === 'relay' ? RELAY_SCENARIOS : [s]));
@@ -63,6 +64,11 @@ const PLAN = quick
 				post: { messages: 10_000, posts: 8 },
 				search: { messages: 10_000, queries: 6 },
 				catchUp: { messages: 2_000, history: 100, maxSeconds: 60 }
+			},
+			cluster: {
+				processes: [1, 2, 3],
+				fanout: { clients: 30, intervalMs: 20, count: 150 },
+				throughput: { writers: 12, perWriter: 100, window: 8 }
 			}
 		}
 	: {
@@ -77,6 +83,11 @@ const PLAN = quick
 				post: { messages: 100_000, posts: 30 },
 				search: { messages: 100_000, queries: 30 },
 				catchUp: { messages: 10_000, history: 100, maxSeconds: 180 }
+			},
+			cluster: {
+				processes: [1, 2, 3],
+				fanout: { clients: 60, intervalMs: 20, count: 500 },
+				throughput: { writers: 21, perWriter: 1000, window: 8 }
 			}
 		};
 
@@ -174,6 +185,31 @@ const relayScenarios: Scenario[] = [
 		}))
 	}
 ];
+
+relayScenarios.push({
+	// Several relay processes on PostgreSQL and Redis (README, "Running several relays"); the
+	// single-process SQLite figures are the fanout and throughput tables above.
+	name: 'cluster',
+	variants: PLAN.cluster.processes.map((processes) => ({
+		label: `${processes} process${processes > 1 ? 'es' : ''}`,
+		relays: relaysFor(['kith']),
+		measure: (ctx) =>
+			clusterScenario(ctx, {
+				processes,
+				fanout: PLAN.cluster.fanout,
+				throughput: PLAN.cluster.throughput
+			}) as unknown as Promise<Record<string, unknown>>,
+		show: (r) => {
+			const f = r.fanout as {
+				clients: number;
+				lost: number;
+				latencyMs: { p50: number; p99: number };
+			};
+			const t = r.throughput as { updatesPerSecond: number; lost: number };
+			return `fan-out to ${f.clients}: p50 ${f.latencyMs.p50} ms, p99 ${f.latencyMs.p99} ms, lost ${f.lost}; ${t.updatesPerSecond} updates/s, lost ${t.lost}; RSS ${(r.rssMB as number[]).join(' / ')} MB`;
+		}
+	}))
+});
 
 // Client scenarios (Chromium, Playwright, the built app): Kith alone, no peers (no other chat
 // client runs here); one browser, relay and set of devices for the whole run (bench/client/).

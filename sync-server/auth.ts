@@ -27,7 +27,7 @@ import {
 	userIdFromPublicKey,
 	Patterns
 } from '../src/lib/model/index.ts';
-import type { Storage } from './storage.ts';
+import type { Store } from './store.ts';
 
 export class AuthError extends Error {
 	constructor(
@@ -135,6 +135,18 @@ export function verifyEd25519(
 
 const MAX_OPEN_CHALLENGES = 10_000;
 
+/**
+ * Where open challenges wait for their answer. In memory by default; shared through the
+ * database when several relays serve one address (a challenge asked of one relay may be
+ * answered to another: cluster/pg-store.ts).
+ */
+export interface Challenges {
+	/** Records a new challenge; false when too many are open. */
+	add(challenge: string, expires: number, now: number): boolean;
+	/** Removes a challenge and returns its expiry (ms), or undefined when unknown or used. */
+	take(challenge: string): number | undefined;
+}
+
 /** The device registry's part in signing in (devices.ts; null: devices are not tracked). */
 export interface DeviceHooks {
 	/** The device id of a linked device key of `userId`; throws AuthError when refused. */
@@ -152,33 +164,45 @@ export interface DeviceHooks {
 	touch?(userId: string, deviceId: string): void;
 }
 
+class MemoryChallenges implements Challenges {
+	/** challenge → expiry (ms). Single use: deleted when presented. */
+	readonly #open = new Map<string, number>();
+	add(challenge: string, expires: number, now: number): boolean {
+		if (this.#open.size >= MAX_OPEN_CHALLENGES) {
+			for (const [c, exp] of this.#open) if (exp <= now) this.#open.delete(c);
+			if (this.#open.size >= MAX_OPEN_CHALLENGES) return false;
+		}
+		this.#open.set(challenge, expires);
+		return true;
+	}
+	take(challenge: string): number | undefined {
+		const expires = this.#open.get(challenge);
+		this.#open.delete(challenge);
+		return expires;
+	}
+}
+
 export class Auth {
 	devices: DeviceHooks | null = null;
 
-	/** challenge → expiry (ms). Single use: deleted when presented. */
-	readonly #challenges = new Map<string, number>();
-
 	constructor(
 		readonly secret: Buffer,
-		readonly storage: Storage,
+		readonly storage: Store,
 		readonly options: {
 			joinMode: 'open' | 'invite';
 			tokenTtlS: number;
 			challengeTtlS: number;
 			inviteTtlS: number;
-		}
+		},
+		readonly challenges: Challenges = new MemoryChallenges()
 	) {}
 
 	challenge(now = Date.now()): { challenge: string; expires_at: number } {
-		if (this.#challenges.size >= MAX_OPEN_CHALLENGES) {
-			for (const [c, exp] of this.#challenges) if (exp <= now) this.#challenges.delete(c);
-			if (this.#challenges.size >= MAX_OPEN_CHALLENGES) {
-				throw new AuthError(503, 'busy', 'Too many open challenges; retry in a minute.');
-			}
-		}
 		const challenge = randomBytes(24).toString('base64url');
 		const expires = now + this.options.challengeTtlS * 1000;
-		this.#challenges.set(challenge, expires);
+		if (!this.challenges.add(challenge, expires, now)) {
+			throw new AuthError(503, 'busy', 'Too many open challenges; retry in a minute.');
+		}
 		return { challenge, expires_at: expires };
 	}
 
@@ -196,9 +220,8 @@ export class Auth {
 		) {
 			throw new AuthError(400, 'bad_request', 'Expected { public_key, challenge, signature }.');
 		}
-		const expires = this.#challenges.get(challenge);
 		// Consumed before anything else: a response can be presented once, right or wrong.
-		this.#challenges.delete(challenge);
+		const expires = this.challenges.take(challenge);
 		if (expires === undefined || expires <= now) {
 			throw new AuthError(
 				401,

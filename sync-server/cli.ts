@@ -1,5 +1,6 @@
 /**
- * Operator commands, on the relay's DATA_DIR (they may run while the relay runs):
+ * Operator commands, on the relay's DATA_DIR, or its PostgreSQL database when DATABASE_URL is
+ * set (they may run while the relay runs):
  *
  *   npm run token -- <user-id> [--ttl <seconds>]   a session token for a user (bots, scripts);
  *                                                  the user joins the workspace if needed
@@ -8,8 +9,11 @@
  * The token or link is the last line printed.
  */
 import { Auth, loadSecret } from './auth.ts';
+import { PgStore } from './cluster/pg-store.ts';
 import { loadConfig } from './config.ts';
+import { createLogger } from './log.ts';
 import { Storage } from './storage.ts';
+import type { Store } from './store.ts';
 import { Patterns } from '../src/lib/model/index.ts';
 
 function option(args: string[], name: string): number | undefined {
@@ -24,11 +28,11 @@ function option(args: string[], name: string): number | undefined {
 function main(argv: string[]): void {
 	const [command, ...args] = argv;
 	const config = loadConfig();
-	const storage = new Storage(config.dataDir, {
-		synchronous: config.sqliteSynchronous,
-		maxPages: 0
-	});
-	const auth = new Auth(loadSecret(config.dataDir), storage, config);
+	// With DATABASE_URL, the relays' database and their shared secret (README, "Running several relays").
+	const pg = config.databaseUrl ? new PgStore(config.databaseUrl, createLogger('warn')) : null;
+	const storage: Store =
+		pg ?? new Storage(config.dataDir, { synchronous: config.sqliteSynchronous, maxPages: 0 });
+	const auth = new Auth(pg ? pg.secret() : loadSecret(config.dataDir), storage, config);
 	try {
 		if (command === 'token') {
 			const user = args.find((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));

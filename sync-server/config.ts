@@ -46,6 +46,13 @@ export function loadConfig() {
 	if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
 		throw new Error('SQLITE_SYNCHRONOUS must be FULL or NORMAL.');
 	}
+	const databaseUrl = str('DATABASE_URL', '');
+	const redisUrl = str('REDIS_URL', '');
+	if (redisUrl && !databaseUrl) {
+		throw new Error(
+			'REDIS_URL needs DATABASE_URL: relays that share live updates share storage too.'
+		);
+	}
 	return {
 		port: int('PORT', 8787),
 		host,
@@ -83,6 +90,12 @@ export function loadConfig() {
 		/** Caps the database's size in pages (4 KiB); 0 = no cap. Also how tests fill the disk. */
 		sqliteMaxPages: int('SQLITE_MAX_PAGES', 0),
 		storageRetryMs: int('STORAGE_RETRY_MS', 1000, 10),
+		/** Several relays (README, "Running several relays"): PostgreSQL holds the documents... */
+		databaseUrl,
+		/** ...and Redis carries live updates and presence between the relays. */
+		redisUrl,
+		/** Prefix of every Redis channel, so several Kith workspaces can share one Redis. */
+		redisPrefix: str('REDIS_PREFIX', 'kith:'),
 		/** Largest file upload (attachments, voice messages); advertised at GET /blobs/limits. */
 		maxUploadBytes: int('MAX_UPLOAD_BYTES', 25 * MiB, 1),
 		/** Bytes of distinct files one user may upload in total. */

@@ -79,7 +79,14 @@ export class Connections {
 		});
 
 		const url = new URL(req.url ?? '/', 'http://relay');
-		const claims = this.auth.authenticateDevice(url.searchParams.get('token'));
+		let claims: ReturnType<Auth['authenticateDevice']>;
+		try {
+			claims = this.auth.authenticateDevice(url.searchParams.get('token'));
+		} catch (err) {
+			// The membership check needs storage (PostgreSQL may be unreachable): come back later.
+			this.log.error({ err }, 'could not check a token');
+			return refuse(CloseCode.storageUnavailable, 'storage unavailable');
+		}
 		if (claims === null) return refuse(CloseCode.unauthorized, 'missing, invalid or expired token');
 		if ('revoked' in claims) return refuse(CloseCode.deviceRevoked, 'device signed out');
 		const { user, device } = claims;

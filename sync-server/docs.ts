@@ -46,7 +46,8 @@ import {
 	storedFull,
 	storedIncrement
 } from './protocol.ts';
-import { isDiskFull, type Storage } from './storage.ts';
+import { isDiskFull } from './storage.ts';
+import type { Store } from './store.ts';
 
 /** Compaction waits for this long without a commit (docs.ts, `#scheduleCompaction`). */
 const COMPACT_QUIET_MS = 200;
@@ -138,6 +139,25 @@ interface QueuedUpdate {
 	claim: { clients: number[]; user: string } | null;
 }
 
+/**
+ * What cluster mode (cluster/cluster.ts, REDIS_URL) needs to hear from the registry: null in
+ * the embedded default, where nothing else changes.
+ */
+export interface DocsCluster {
+	/** A document was loaded: start receiving what other relays store for it. */
+	opened(entry: DocEntry): void;
+	/** This relay stored updates of a document (in commit order): tell the other relays. */
+	committed(
+		entry: DocEntry,
+		updates: ReadonlyArray<{ data: Uint8Array; claim: { clients: number[]; user: string } | null }>
+	): void;
+	/** A document left memory. */
+	evicted(entry: DocEntry): void;
+}
+
+/** The transaction origin of updates that are already stored (another relay's, or read back). */
+export const STORED = Symbol('already stored');
+
 export class StorageUnavailableError extends Error {}
 export class OverloadedError extends Error {}
 
@@ -150,10 +170,12 @@ export class Docs {
 	#compactUrgent = false;
 	readonly #toCompact = new Set<DocEntry>();
 	readonly userBuckets = new Map<string, { bucket: Bucket; conns: number }>();
+	/** Set by main.ts in cluster mode only. */
+	cluster: DocsCluster | null = null;
 
 	constructor(
 		readonly config: Config,
-		readonly storage: Storage,
+		readonly storage: Store,
 		readonly log: Logger,
 		readonly metrics: Metrics
 	) {}
@@ -199,6 +221,7 @@ export class Docs {
 			}
 		);
 		this.docs.set(name, entry);
+		this.cluster?.opened(entry);
 		this.metrics.docs.set(this.docs.size);
 		this.log.debug({ doc: name, bytes: stored.bytes, log: stored.logCount }, 'document loaded');
 		this.#scheduleEviction(entry);
@@ -359,6 +382,16 @@ export class Docs {
 		);
 		(entry.awareness as unknown as { doc: Y.Doc }).doc = entry.doc;
 		this.#attach(entry);
+		// Cluster: storage may hold what other relays stored and this one has not received yet;
+		// the connections get it now (what they already have costs them nothing).
+		if (this.cluster) {
+			this.#deliverStored(
+				entry,
+				Y.encodeStateAsUpdate(entry.doc, Y.encodeStateVector(old)),
+				[],
+				new Map()
+			);
+		}
 		old.destroy();
 	}
 
@@ -448,6 +481,7 @@ export class Docs {
 		if (this.#compactTimer && !this.#compactUrgent) this.#compactTimer.refresh();
 		for (const [entry, list] of perDoc) {
 			this.#forward(entry, list);
+			this.cluster?.committed(entry, list);
 			if (entry.logCount >= this.config.compactAfterUpdates) this.#scheduleCompaction(entry);
 		}
 	}
@@ -508,6 +542,97 @@ export class Docs {
 				this.send(c, messageOf(b));
 				this.metrics.updatesOut.inc();
 			}
+		}
+	}
+
+	/**
+	 * Cluster mode: applies updates that are already stored (committed by another relay, or read
+	 * back from storage to catch up), never validated again (the relay that received them did).
+	 * What was new to this relay is acknowledged and forwarded like a commit of its own, and a
+	 * connection whose user lost access is closed. Claims of Yjs client ids made elsewhere are
+	 * learnt. When the updates depend on something this relay missed, it reads the document
+	 * back from storage (synchronously): a document with pending structs would refuse the next
+	 * client update.
+	 */
+	applyStored(
+		entry: DocEntry,
+		updates: readonly Uint8Array[],
+		claims: ReadonlyArray<{ clients: readonly number[]; user: string }> = [],
+		/** The state vector of everything storage holds, when known (a catch-up). */
+		storedVector: ReadonlyMap<number, number> = new Map()
+	): void {
+		if (this.docs.get(entry.name) !== entry) return; // evicted meanwhile
+		for (const c of claims) {
+			for (const id of c.clients)
+				if (!entry.clientOwners.has(id)) entry.clientOwners.set(id, c.user);
+		}
+		const members =
+			entry.convId !== null ? new Set(conversationTypes(entry.doc).members.keys()) : null;
+		const changes: Uint8Array[] = [];
+		const capture = (u: Uint8Array, origin: unknown): void => {
+			if (origin === STORED) changes.push(u);
+		};
+		const grown = new Map<number, number>();
+		for (const [client, clock] of storedVector) {
+			if (clock > (entry.stored.get(client) ?? 0)) grown.set(client, clock);
+		}
+		const apply = (list: readonly Uint8Array[]): void => {
+			entry.doc.transact(() => {
+				for (const u of list) {
+					Y.applyUpdate(entry.doc, u, STORED);
+					for (const [client, clock] of Y.parseUpdateMeta(u).to) {
+						if (clock > (entry.stored.get(client) ?? 0) && clock > (grown.get(client) ?? 0))
+							grown.set(client, clock);
+					}
+				}
+			}, STORED);
+		};
+		entry.doc.on('update', capture);
+		try {
+			apply(updates);
+			if (entry.doc.store.pendingStructs !== null || entry.doc.store.pendingDs !== null) {
+				this.log.info({ doc: entry.name }, 'missed an update from another relay: reading it back');
+				apply(this.storage.load(entry.name).updates);
+			}
+		} finally {
+			entry.doc.off('update', capture);
+		}
+		for (const [client, clock] of grown) entry.stored.set(client, clock);
+		const removed = members
+			? [...members].filter((u) => !conversationTypes(entry.doc).members.has(u))
+			: [];
+		if (changes.length > 0) {
+			entry.existed = true;
+			for (const u of changes) entry.bytes += u.byteLength;
+			entry.logCount += updates.length;
+		}
+		const data =
+			changes.length === 0 ? null : changes.length === 1 ? changes[0]! : Y.mergeUpdates(changes);
+		this.#deliverStored(entry, data, removed, grown);
+		if (entry.logCount >= this.config.compactAfterUpdates) this.#scheduleCompaction(entry);
+	}
+
+	/** Acknowledges and forwards stored updates that came from elsewhere (one corked write each). */
+	#deliverStored(
+		entry: DocEntry,
+		data: Uint8Array | null,
+		removed: string[],
+		grown: Map<number, number>
+	): void {
+		if (data === null && grown.size === 0) return;
+		const corked: Socket[] = [];
+		for (const c of entry.conns) {
+			const socket = socketOf(c.ws);
+			if (socket && !socket.writableCorked) {
+				socket.cork();
+				corked.push(socket);
+			}
+		}
+		try {
+			if (grown.size > 0) this.#acknowledge(entry, grown);
+			if (data) this.#forward(entry, [{ entry, data, from: null, removed, claim: null }]);
+		} finally {
+			for (const socket of corked) socket.uncork();
 		}
 	}
 
@@ -635,6 +760,7 @@ export class Docs {
 		entry.awareness.destroy();
 		entry.doc.destroy();
 		this.docs.delete(entry.name);
+		this.cluster?.evicted(entry);
 		this.metrics.docs.set(this.docs.size);
 		this.log.debug({ doc: entry.name }, 'document evicted');
 	}

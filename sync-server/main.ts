@@ -6,6 +6,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Auth, loadSecret } from './auth.ts';
 import { BlobStore } from './blobs.ts';
 import { ensureBuilt } from './build.ts';
+import { Cluster } from './cluster/cluster.ts';
+import { PgStore } from './cluster/pg-store.ts';
 import { loadConfig } from './config.ts';
 import { Connections } from './connection.ts';
 import { Devices } from './devices.ts';
@@ -14,19 +16,37 @@ import { createHttpServer } from './http.ts';
 import { createLogger } from './log.ts';
 import { createMetrics } from './metrics.ts';
 import { Storage } from './storage.ts';
+import type { Store } from './store.ts';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
 if (config.serveApp) ensureBuilt(config.buildDir, log);
 const metrics = createMetrics();
-const storage = new Storage(config.dataDir, {
-	synchronous: config.sqliteSynchronous,
-	maxPages: config.sqliteMaxPages
-});
-const auth = new Auth(loadSecret(config.dataDir), storage, config);
-const devices = new Devices(storage.db, config);
+// DATABASE_URL: PostgreSQL instead of the embedded SQLite store, and the token secret from it
+// (every relay of the database accepts every relay's tokens). README, "Running several relays".
+const pg = config.databaseUrl
+	? new PgStore(config.databaseUrl, log, {
+			minCompactRows: Math.max(2, Math.floor(config.compactAfterUpdates / 2))
+		})
+	: null;
+const sqlite = pg
+	? null
+	: new Storage(config.dataDir, {
+			synchronous: config.sqliteSynchronous,
+			maxPages: config.sqliteMaxPages
+		});
+const storage: Store = pg ?? sqlite!;
+const auth = pg
+	? new Auth(pg.secret(), storage, config, pg.challenges())
+	: new Auth(loadSecret(config.dataDir), storage, config);
+// Devices keep their tables beside the workspace's: in SQLite, or in PostgreSQL through the
+// part of better-sqlite3's API that devices.ts uses (cluster/pg-sql.ts).
+const devices = new Devices(sqlite ? sqlite.db : pg!.sql(), config);
 auth.devices = devices;
 const docs = new Docs(config, storage, log, metrics);
+const cluster = pg && config.redisUrl ? new Cluster(config, docs, pg, log, metrics.registry) : null;
+docs.cluster = cluster;
+cluster?.watchRevocations(devices);
 const connections = new Connections(config, docs, auth, log, metrics);
 let stopping = false;
 const { server, wss } = createHttpServer({
@@ -37,7 +57,7 @@ const { server, wss } = createHttpServer({
 	log,
 	devices,
 	healthy: () => !stopping,
-	blobs: { store: new BlobStore(config.dataDir, storage.db, config, log), docs }
+	blobs: { store: new BlobStore(config.dataDir, sqlite ? sqlite.db : pg!.sql(), config, log), docs }
 });
 
 const lag = monitorEventLoopDelay({ resolution: 20 });
@@ -55,7 +75,15 @@ server.listen(config.port, config.host, () => {
 	const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 	const url = `http://${host}:${port}`;
 	log.info(
-		{ port, host: config.host, url, dataDir: config.dataDir, joinMode: config.joinMode },
+		{
+			port,
+			host: config.host,
+			url,
+			dataDir: config.dataDir,
+			joinMode: config.joinMode,
+			storage: pg ? 'postgresql' : 'sqlite',
+			cluster: cluster?.id ?? null
+		},
 		'listening'
 	);
 	// The one line a person reads: where to open the app.
@@ -70,6 +98,7 @@ function shutdown(signal: string): void {
 	server.close();
 	const stored = docs.shutdown();
 	for (const ws of wss.clients) ws.terminate();
+	void cluster?.close();
 	storage.close();
 	log.info(
 		{ stored },

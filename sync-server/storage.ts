@@ -20,6 +20,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { Store } from './store.ts';
 
 /**
  * The checkpointer: a worker thread with its own connection that copies the WAL into the
@@ -60,7 +61,7 @@ export function isDiskFull(err: unknown): boolean {
 	return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR';
 }
 
-export class Storage {
+export class Storage implements Store {
 	readonly db: Database.Database;
 	readonly #insert: Database.Statement<[string, Uint8Array]>;
 	readonly #claim: Database.Statement<[string, number, string]>;

@@ -70,8 +70,11 @@ async function connectAuthor(target: Target, author: Author, token: string, ms =
 	return client;
 }
 
+/** Client `i` of a scenario spread over several relays (the cluster scenario) connects here. */
+const pick = (targets: readonly Target[], i: number): Target => targets[i % targets.length]!;
+
 async function connectReaders(
-	target: Target,
+	target: Target | readonly Target[],
 	conv: string,
 	tokens: string[],
 	onUpdate: (reader: number, frame: Buffer) => void
@@ -79,7 +82,7 @@ async function connectReaders(
 	const clients: LeanClient[] = [];
 	await pool(tokens, 50, async (token, i) => {
 		const c = new LeanClient({
-			target,
+			target: Array.isArray(target) ? pick(target, i) : (target as Target),
 			docName: docName(conv),
 			token,
 			onUpdate: (frame) => onUpdate(i, frame)
@@ -92,6 +95,8 @@ async function connectReaders(
 
 export interface FanoutArgs {
 	target: Target;
+	/** Relays to spread the readers over (the writer stays on `target`). */
+	targets?: Target[];
 	conv: string;
 	writer: Identity;
 	readers: Identity[];
@@ -109,8 +114,10 @@ export async function fanout(a: FanoutArgs) {
 	const latencies: number[] = [];
 	let received = 0;
 	let duplicates = 0;
+	// Spread: reader i on relay (i + 1) mod n, so the first reader is on another relay than the writer.
+	const spread = a.targets ? [...a.targets.slice(1), a.targets[0]!] : a.target;
 	const readers = await connectReaders(
-		a.target,
+		spread,
 		a.conv,
 		a.readers.map((r) => r.token),
 		(r, frame) => {
@@ -153,6 +160,8 @@ export async function fanout(a: FanoutArgs) {
 
 export interface ThroughputArgs {
 	target: Target;
+	/** Relays to spread the writers over; the reader takes the next one. */
+	targets?: Target[];
 	conv: string;
 	writers: Identity[];
 	reader: Identity;
@@ -168,9 +177,10 @@ export async function throughput(a: ThroughputArgs, mark: (what: string) => void
 	);
 	const updates = authors.map((au) => Array.from({ length: a.perWriter }, (_, i) => au.post(i)!));
 	const writers: LeanClient[] = [];
-	writers.push(await connectAuthor(a.target, first, a.writers[0]!.token));
+	const writerTarget = (i: number): Target => (a.targets ? pick(a.targets, i) : a.target);
+	writers.push(await connectAuthor(writerTarget(0), first, a.writers[0]!.token));
 	await pool(authors.slice(1), 20, async (au, i) => {
-		writers[i + 1] = await connectAuthor(a.target, au, a.writers[i + 1]!.token);
+		writers[i + 1] = await connectAuthor(writerTarget(i + 1), au, a.writers[i + 1]!.token);
 	});
 	const sent = new Int32Array(authors.length);
 	const got = new Int32Array(authors.length);
@@ -181,7 +191,8 @@ export async function throughput(a: ThroughputArgs, mark: (what: string) => void
 			sent[w]!++;
 		}
 	};
-	const [reader] = await connectReaders(a.target, a.conv, [a.reader.token], (_r, frame) => {
+	const readerTarget = a.targets ? pick(a.targets, authors.length) : a.target;
+	const [reader] = await connectReaders(readerTarget, a.conv, [a.reader.token], (_r, frame) => {
 		scanMarkers(frame, (w, seq) => {
 			if (w >= authors.length || seq >= a.perWriter) return;
 			got[w]!++;

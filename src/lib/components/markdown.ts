@@ -10,9 +10,36 @@ import MarkdownIt from 'markdown-it';
 const md = new MarkdownIt({ html: false, linkify: true, breaks: true, typographer: false });
 md.disable(['image', 'heading', 'lheading']);
 
+/** What rendering needs to know beyond the text: names for mention chips, and who reads. */
+export type MarkdownEnv = {
+	nameOf?: (userId: string) => string;
+	me?: string;
+};
+
+// Mentions (`<@userId>`, src/lib/model/mentions.ts) become a chip with the person's current name.
+// Before `autolink`, which would otherwise see `<…>`; inside code spans the rule never runs.
+const MENTION_AT_START = /^<@([A-Za-z0-9_-]{1,64})>/;
+md.inline.ruler.before('autolink', 'mention', (state, silent) => {
+	if (state.src.charCodeAt(state.pos) !== 0x3c || state.src.charCodeAt(state.pos + 1) !== 0x40)
+		return false;
+	const found = MENTION_AT_START.exec(state.src.slice(state.pos, state.pos + 68));
+	if (!found) return false;
+	if (!silent) state.push('mention', '', 0).meta = { userId: found[1] };
+	state.pos += found[0].length;
+	return true;
+});
+md.renderer.rules['mention'] = (tokens, idx, _options, rendering) => {
+	const env = (rendering ?? {}) as MarkdownEnv;
+	const userId = (tokens[idx]!.meta as { userId: string }).userId;
+	const name = env.nameOf?.(userId) ?? userId;
+	const self = env.me === userId ? ' data-mention-self=""' : '';
+	const esc = md.utils.escapeHtml;
+	return `<span data-mention="${esc(userId)}"${self}>@${esc(name)}</span>`;
+};
+
 /** Markdown to HTML; not yet sanitised. */
-export function markdownToHtml(source: string): string {
-	return md.render(source);
+export function markdownToHtml(source: string, env: MarkdownEnv = {}): string {
+	return md.render(source, env);
 }
 
 /** Link targets that may stay: http(s) and mailto only. */
@@ -39,5 +66,7 @@ export const ALLOWED_TAGS = [
 	'tbody',
 	'tr',
 	'th',
-	'td'
+	'td',
+	// Mention chips (data-mention, data-mention-self: DOMPurify keeps data-* attributes).
+	'span'
 ];

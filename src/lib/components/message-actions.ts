@@ -14,6 +14,8 @@ export interface MessageActions {
 	/** Absent inside a thread (threads are one level deep). */
 	openThread?: (message: Message, trigger: HTMLElement) => void;
 	startEdit(message: Message): void;
+	/** The text to edit: mention tokens shown as `@Name` (absent: the content as stored). */
+	editableText?: (message: Message) => string;
 	/** Returns whether the edit was saved. */
 	saveEdit(message: Message, content: string): boolean;
 	cancelEdit(): void;

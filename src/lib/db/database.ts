@@ -4,11 +4,13 @@ import type {
 	ConversationIndexRow,
 	IndexStateRow,
 	MemberIndexRow,
-	MessageIndexRow,
+	SearchWordRow,
 	SettingRow,
 	UploadRow,
+	StoredMessageRow,
 	UserStatusIndexRow
 } from './rows';
+import { vocabularyOf, withWords } from './search';
 
 /** The default name of the device's index database. */
 export const KITH_DB_NAME = 'kith';
@@ -22,6 +24,8 @@ export const KITH_DB_NAME = 'kith';
  * - `messages [conversation_id+created_at]`: a conversation's newest messages (reverse, limit N)
  * - `messages parent_message_id`: a thread's replies
  * - `messages created_by`: messages by author
+ * - `messages *words` (multiEntry `[word, rank]`), `messages rank`, `search_words`: search
+ *   (`searchMessages` in search.ts; docs/ARCHITECTURE.md says why this and no library)
  * - `conversation_members user_id`: a person's conversations
  *
  * @example
@@ -32,12 +36,13 @@ export class KithDb extends Dexie {
 	// `declare`: a class field would be defined after super() and hide the tables Dexie sets up.
 	declare conversations: Table<ConversationIndexRow, string>;
 	declare conversation_members: Table<MemberIndexRow, [string, string]>;
-	declare messages: Table<MessageIndexRow, string>;
+	declare messages: Table<StoredMessageRow, string>;
 	declare user_status: Table<UserStatusIndexRow, string>;
 	declare blobs: Table<BlobRow, string>;
 	declare index_state: Table<IndexStateRow, string>;
 	declare settings: Table<SettingRow, string>;
 	declare uploads: Table<UploadRow, [string, string]>;
+	declare search_words: Table<SearchWordRow, string>;
 
 	constructor(name: string = KITH_DB_NAME, options?: DexieOptions) {
 		super(name, options);
@@ -52,5 +57,22 @@ export class KithDb extends Dexie {
 		});
 		// The upload queue of files attached on this device (uploads.ts).
 		this.version(2).stores({ uploads: '[sha256+conversation_id], created_at' });
+		// Search (search.ts): each row carries its words and rank; rows written by version 1 get
+		// theirs here, so search finds them before their conversation is next opened.
+		this.version(3)
+			.stores({
+				messages:
+					'id, [conversation_id+created_at], parent_message_id, created_by, *words, *cwords, rank, [conversation_id+rank], [created_by+rank]',
+				search_words: 'word'
+			})
+			.upgrade(async (tx) => {
+				const messages = tx.table<StoredMessageRow, string>('messages');
+				const stored: StoredMessageRow[] = [];
+				await messages.toCollection().modify((row) => {
+					Object.assign(row, withWords(row));
+					stored.push(row);
+				});
+				await tx.table<SearchWordRow, string>('search_words').bulkPut(vocabularyOf(stored));
+			});
 	}
 }

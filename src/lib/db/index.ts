@@ -10,3 +10,4 @@ export * from './queries';
 export * from './blobs';
 export * from './indexer';
 export * from './uploads';
+export * from './search';

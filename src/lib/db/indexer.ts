@@ -33,12 +33,14 @@ import {
 	type Message
 } from '$lib/model';
 import type { KithDb } from './database';
+import { putVocabulary, rememberVocabulary, withWords } from './search';
 import {
 	indexStateRowSchema,
 	type ConversationIndexRow,
 	type IndexStateRow,
 	type MemberIndexRow,
-	type MessageIndexRow
+	type MessageIndexRow,
+	type StoredMessageRow
 } from './rows';
 
 /** Bumped when the rows' format changes: every conversation is then rebuilt once. */
@@ -349,9 +351,10 @@ export class ConversationIndexer {
 		}
 		const idList = [...ids];
 		this.#dirty = true;
+		let vocabulary: string[] = [];
 		await db.transaction(
 			'rw',
-			[db.conversations, db.conversation_members, db.messages, db.index_state],
+			[db.conversations, db.conversation_members, db.messages, db.search_words, db.index_state],
 			async () => {
 				const before = idList.length > 0 ? await db.messages.bulkGet(idList) : [];
 				const rows = new Map<string, MessageIndexRow | null>();
@@ -385,13 +388,16 @@ export class ConversationIndexer {
 					}
 				}
 				for (const id of resolve) rows.set(id, this.#rowFromDoc(id));
-				const puts: MessageIndexRow[] = [];
+				const puts: StoredMessageRow[] = [];
 				const deletes: string[] = [];
 				for (const [id, row] of rows) {
-					if (row) puts.push(row);
+					if (row) puts.push(withWords(row));
 					else deletes.push(id);
 				}
-				if (puts.length > 0) await db.messages.bulkPut(puts);
+				if (puts.length > 0) {
+					await db.messages.bulkPut(puts);
+					vocabulary = await putVocabulary(db, puts);
+				}
 				if (deletes.length > 0) await db.messages.bulkDelete(deletes);
 				if (conversation) await db.conversations.put(conversation);
 				const memberPuts = [...members.values()].filter((m) => m !== null);
@@ -403,6 +409,7 @@ export class ConversationIndexer {
 				await db.index_state.put(this.#stateRow(null));
 			}
 		);
+		rememberVocabulary(db, vocabulary);
 		this.#stats.batches++;
 	}
 
@@ -455,8 +462,12 @@ export class ConversationIndexer {
 		);
 		// Separate transactions, so that reads (the first paint) get in between the chunks.
 		for (let i = 0; i < messages.length; i += this.#chunk) {
-			const chunk = messages.slice(i, i + this.#chunk);
-			await db.transaction('rw', db.messages, () => db.messages.bulkPut(chunk));
+			const chunk = messages.slice(i, i + this.#chunk).map(withWords);
+			const vocabulary = await db.transaction('rw', [db.messages, db.search_words], async () => {
+				await db.messages.bulkPut(chunk);
+				return putVocabulary(db, chunk);
+			});
+			rememberVocabulary(db, vocabulary);
 		}
 		await db.transaction(
 			'rw',

@@ -2,7 +2,7 @@
  * Reads of the local index. Every row is checked against its schema on the way out.
  */
 import { Dexie } from 'dexie';
-import { compareIds } from '$lib/model';
+import { blobShaOfUrl, compareIds } from '$lib/model';
 import type { KithDb } from './database';
 import {
 	conversationRowSchema,
@@ -169,6 +169,8 @@ export async function conversationIndexUsage(
 		messages++;
 		bytes += JSON.stringify(row).length;
 		for (const a of row.file_attachments) blobShas.add(a.sha256);
+		const voice = blobShaOfUrl(row.audio_url);
+		if (voice) blobShas.add(voice);
 	});
 	return { messages, bytes, blobShas };
 }
@@ -193,4 +195,24 @@ export async function forgetConversation(db: KithDb, conversationId: string): Pr
 			await db.index_state.delete(conversationId);
 		}
 	);
+}
+
+/**
+ * Deletes the stored bytes among `shas` that no message in the index references any more (a
+ * scan of the messages table: for freeing space, not for hot paths). Returns the bytes freed.
+ */
+export async function dropUnreferencedBlobs(
+	db: KithDb,
+	shas: ReadonlySet<string>
+): Promise<number> {
+	if (shas.size === 0) return 0;
+	const unused = new Set(shas);
+	await db.messages.each((row: MessageIndexRow) => {
+		for (const a of row.file_attachments) unused.delete(a.sha256);
+		const voice = blobShaOfUrl(row.audio_url);
+		if (voice) unused.delete(voice);
+	});
+	const rows = await db.blobs.bulkGet([...unused]);
+	await db.blobs.bulkDelete([...unused]);
+	return rows.reduce((sum, r) => sum + (r?.size ?? 0), 0);
 }

@@ -67,6 +67,25 @@ export const messageRowSchema = object({
 });
 export type MessageIndexRow = Infer<typeof messageRowSchema>;
 
+/**
+ * A `messages` row as stored: the row plus its search fields (`search.ts`), always derived from
+ * `content` in the same write (`withWords`), so a deleted message (a tombstone: no content)
+ * leaves the search index in the transaction that deletes it. `words` holds `[word, rank]` per
+ * distinct normalised word (multiEntry index `*words`); `rank` sorts the rows newest first
+ * (index `rank`). Readers never see them: the schema above keeps only the seed's columns and
+ * the two local ones.
+ */
+export type StoredMessageRow = MessageIndexRow & {
+	words: Array<[string, string]>;
+	cwords: Array<[string, string, string]>;
+	rank: string;
+};
+
+/** `search_words`: every normalised word ever indexed, so a prefix finds the words it stands for. */
+export interface SearchWordRow {
+	word: string;
+}
+
 /** `user_status`, plus `last_seen` (when this device last saw the person online). */
 export const userStatusRowSchema = object({
 	id: string,

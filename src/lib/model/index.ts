@@ -18,3 +18,5 @@ export * from './changes';
 export * from './identity';
 export * from './view';
 export * from './blob-refs';
+export * from './mentions';
+export * from './search-text';

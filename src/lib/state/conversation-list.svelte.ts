@@ -6,6 +6,7 @@ import {
 	conversationDocName,
 	conversationTypes,
 	directMessageId,
+	mentions,
 	readMeta,
 	type ConversationMeta,
 	type MessageRecord
@@ -25,6 +26,8 @@ export interface ConversationSummary {
 	othersMessageIds: string[];
 	/** The newest top-level message id, for ordering by activity. */
 	lastMessageId: string | null;
+	/** Ids of others' live messages and replies that mention me, sorted (unread mentions). */
+	mentionIds: string[];
 	/** Others' newest live top-level message, for notifications. */
 	newestFromOthers: IncomingMessage | null;
 }
@@ -41,21 +44,29 @@ export interface IncomingMessage {
 export function readSummary(doc: Y.Doc, me: string): ConversationSummary {
 	const t = conversationTypes(doc);
 	const others: string[] = [];
+	const mentioning: string[] = [];
 	let last: string | null = null;
 	let newest: MessageRecord | null = null;
 	for (const r of t.messages) {
 		if (last === null || compareIds(r.id, last) > 0) last = r.id;
 		if (r.created_by !== me && !r.deleted_at) {
 			others.push(r.id);
+			if (mentions(r.content, me)) mentioning.push(r.id);
 			if (newest === null || compareIds(r.id, newest.id) > 0) newest = r;
 		}
 	}
+	// A mention in a thread counts too: it is read when the thread is (ConversationView).
+	for (const r of t.replies) {
+		if (r.created_by !== me && !r.deleted_at && mentions(r.content, me)) mentioning.push(r.id);
+	}
 	others.sort(compareIds);
+	mentioning.sort(compareIds);
 	return {
 		meta: readMeta(doc),
 		memberIds: [...t.members.keys()],
 		othersMessageIds: others,
 		lastMessageId: last,
+		mentionIds: mentioning,
 		newestFromOthers: newest && {
 			id: newest.id,
 			created_by: newest.created_by,
@@ -75,6 +86,8 @@ export interface ConversationItem {
 	/** The other person of a direct message. */
 	otherUserId: string | null;
 	unread: number;
+	/** Unread messages that mention me (counted apart in the sidebar). */
+	mentions: number;
 	lastMessageId: string | null;
 	newestFromOthers: IncomingMessage | null;
 	/** Its storage on this device was freed: listed, not open, restored from the relay when opened. */
@@ -223,12 +236,20 @@ export class ConversationList {
 				label: other !== null ? this.#directory.name(other) : (s.meta.name ?? id),
 				otherUserId: other,
 				unread: countAfter(s.othersMessageIds, this.#markers.get(id)),
+				mentions: countAfter(s.mentionIds, this.#markers.get(id)),
 				lastMessageId: s.lastMessageId,
 				newestFromOthers: s.newestFromOthers
 			});
 		}
 		for (const f of this.#freed.entries.values())
-			out.push({ ...f, unread: 0, lastMessageId: null, newestFromOthers: null, freed: true });
+			out.push({
+				...f,
+				unread: 0,
+				mentions: 0,
+				lastMessageId: null,
+				newestFromOthers: null,
+				freed: true
+			});
 		return out.sort((a, b) => a.label.localeCompare(b.label) || compareIds(a.id, b.id));
 	});
 

@@ -6,6 +6,7 @@ import {
 	conversationTypes,
 	deleteMessage,
 	editMessage,
+	locateMessage,
 	postMessage,
 	postReply,
 	readMembers,
@@ -145,6 +146,16 @@ export class ConversationState {
 	/** Toggles this person's reaction; returns whether it is now on. */
 	react(id: string, emoji: string): boolean {
 		return toggleReaction(this.doc, id, { emoji, user_id: this.me });
+	}
+
+	/**
+	 * Where a message is in this conversation: `parentId` null for a top-level message, its
+	 * thread's parent for a reply; null when the document holds no such message. O(messages):
+	 * for opening a search result, not for rendering.
+	 */
+	placeOf(id: string): { parentId: string | null } | null {
+		const found = locateMessage(conversationTypes(this.doc), id);
+		return found ? { parentId: found.record.parent_message_id } : null;
 	}
 
 	addMembers(userIds: readonly string[]): void {

@@ -8,7 +8,13 @@
  */
 import * as Y from 'yjs';
 import { conversationDocName } from '$lib/model';
-import { conversationIndexUsage, forgetConversation, type KithDb } from '$lib/db';
+import {
+	conversationIndexUsage,
+	dropUnreferencedBlobs,
+	forgetConversation,
+	queuedUploads,
+	type KithDb
+} from '$lib/db';
 import { deleteStoredDoc, storedDocBytes } from '$lib/sync';
 import type { DocOpener } from './doc-opener';
 import type { ConversationItem, FreedConversations } from './conversation-list.svelte';
@@ -91,7 +97,7 @@ export function unstoredClocks(doc: Y.Doc, stored: ReadonlyMap<number, number>):
 }
 
 /**
- * Frees a conversation's storage on this device: its document and index rows go; it stays in
+ * Frees a conversation's storage on this device: its document, index rows and files go; it stays in
  * the list, and opening it again fetches its history from the relay. Refused, with the reason,
  * when the relay does not yet hold everything this device has of it.
  *
@@ -124,6 +130,13 @@ export async function freeConversation(options: {
 			throw new FreeSpaceError(
 				`Kith is not connected to the relay, so it cannot check that the relay holds all of “${item.label}”. Try again when connected.`
 			);
+		const uploading = (await queuedUploads(options.db)).filter(
+			(u) => u.conversation_id === item.id
+		).length;
+		if (uploading > 0)
+			throw new FreeSpaceError(
+				`${uploading} file${uploading === 1 ? '' : 's'} of “${item.label}” ${uploading === 1 ? 'has' : 'have'} not reached the relay yet. Try again once uploaded.`
+			);
 		const missing = unstoredClocks(doc, tracker.storedVector);
 		if (missing > 0)
 			throw new FreeSpaceError(
@@ -151,19 +164,9 @@ export async function freeConversation(options: {
 		await new Promise((r) => setTimeout(r, 20));
 	}
 	await closed(name);
+	const { blobShas } = await conversationIndexUsage(options.db, item.id);
 	await deleteStoredDoc(options.factory, name);
 	await forgetConversation(options.db, item.id);
-}
-
-/** Bytes as a person reads them: "1.4 MB". */
-export function formatBytes(bytes: number): string {
-	if (bytes < 1000) return `${bytes} B`;
-	const units = ['kB', 'MB', 'GB', 'TB'];
-	let value = bytes;
-	let unit = -1;
-	do {
-		value /= 1000;
-		unit++;
-	} while (value >= 1000 && unit < units.length - 1);
-	return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+	// Its files go too, unless another conversation here holds the same bytes.
+	await dropUnreferencedBlobs(options.db, blobShas);
 }

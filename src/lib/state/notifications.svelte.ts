@@ -9,7 +9,7 @@
  *   running does (after a long time offline, that is one notification per conversation).
  * - The app badge shows the unread total where the platform has `navigator.setAppBadge`.
  */
-import { compareIds } from '$lib/model';
+import { compareIds, decodeMentions } from '$lib/model';
 import type { ConversationItem, IncomingMessage } from './conversation-list.svelte';
 
 export type Permission = 'default' | 'granted' | 'denied' | 'unsupported';
@@ -41,9 +41,12 @@ export function browserNotifications(): NotificationSink {
 	};
 }
 
-/** The text of a notification for one message. */
-export function notificationBody(message: IncomingMessage): string {
-	const text = message.content.trim().replace(/\s+/g, ' ');
+/** The text of a notification for one message (mentions as `@Name`, by `nameOf`). */
+export function notificationBody(
+	message: IncomingMessage,
+	nameOf: (userId: string) => string | null = () => null
+): string {
+	const text = decodeMentions(message.content, nameOf).trim().replace(/\s+/g, ' ');
 	if (text) return text.length > 140 ? `${text.slice(0, 139)}…` : text;
 	if (message.isVoice) return 'Sent a voice message';
 	if (message.hasAttachments) return 'Sent a file';
@@ -124,7 +127,7 @@ export class MessageNotifier {
 			const who = this.#options.name(newest.created_by);
 			const where = item.kind === 'dm' ? who : `${who} in #${item.label}`;
 			this.#sink.show(where, {
-				body: notificationBody(newest),
+				body: notificationBody(newest, (u) => this.#options.name(u)),
 				tag: `kith:${item.id}`,
 				data: { url: this.#options.url(item.id) }
 			});

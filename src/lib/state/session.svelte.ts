@@ -24,6 +24,7 @@ import {
 } from './conversation-list.svelte';
 import { Presence } from './presence.svelte';
 import { ReadMarkers } from './read-markers.svelte';
+import { MessageSearch } from './search.svelte';
 import { WorkspaceDirectory } from './workspace.svelte';
 
 /**
@@ -42,7 +43,7 @@ export interface SessionOptions {
 	storage?: Storage | null;
 	/** The person's devices (Settings); absent without a relay. */
 	devices?: DeviceManager;
-	/** The device's index (storage figures, freeing space); null where there is none. */
+	/** The device's index (search, storage figures, freeing space); null where there is none. */
 	db?: KithDb | null;
 	/** System notifications; none where not given. */
 	notifications?: NotificationSink | null;
@@ -80,6 +81,8 @@ export class Session {
 	readonly notifier: MessageNotifier;
 	/** The conversation on screen (set by its screen), for notifications. */
 	current = $state<string | null>(null);
+	/** Search across every conversation on the device (null without an index). */
+	readonly search: MessageSearch | null;
 
 	readonly onboarded = $derived.by(() => this.workspace.profile !== undefined);
 
@@ -103,6 +106,9 @@ export class Session {
 			this.known,
 			this.freed
 		);
+		this.search = options.db
+			? new MessageSearch(options.db, this.workspace, this.conversations)
+			: null;
 		this.db = options.db ?? null;
 		this.notifier = new MessageNotifier(options.notifications ?? NO_NOTIFICATIONS, {
 			name: (id) => this.workspace.name(id),

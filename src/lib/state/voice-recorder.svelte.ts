@@ -34,16 +34,24 @@ export class VoiceRecorder {
 	#timer: ReturnType<typeof setInterval> | null = null;
 	#startedAt = 0;
 	#onLimit: (() => void) | null = null;
+	/** Bumped by cancel(): a start still waiting for the microphone then gives up. */
+	#generation = 0;
 
 	/** Asks for the microphone and starts recording; `onLimit` runs at {@link MAX_RECORDING_MS}. */
 	async start(onLimit?: () => void): Promise<void> {
 		if (this.state !== 'idle') return;
 		this.state = 'starting';
 		this.#onLimit = onLimit ?? null;
+		const generation = this.#generation;
 		try {
 			if (!navigator.mediaDevices?.getUserMedia || typeof MediaRecorder === 'undefined')
 				throw new Error('This browser cannot record audio.');
 			const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+			if (generation !== this.#generation) {
+				// Cancelled while the browser was still opening the microphone.
+				stream.getTracks().forEach((t) => t.stop());
+				return;
+			}
 			this.#stream = stream;
 			const mimeType = pickMimeType();
 			const recorder = new MediaRecorder(stream, mimeType ? { mimeType } : {});
@@ -113,6 +121,7 @@ export class VoiceRecorder {
 
 	/** Stops and throws the recording away. */
 	cancel(): void {
+		this.#generation++;
 		if (this.#recorder && this.#recorder.state !== 'inactive') {
 			this.#recorder.onstop = null;
 			this.#recorder.stop();

@@ -9,7 +9,12 @@ import {
 	toggleReaction,
 	type Origin
 } from '../../../src/lib/model';
-import { ConversationIndexer, conversationMessages, INDEX_VERSION } from '../../../src/lib/db';
+import {
+	ConversationIndexer,
+	conversationMessages,
+	INDEX_VERSION,
+	withWords
+} from '../../../src/lib/db';
 import { alice, at, bob, carol, T0 } from '../../fixtures/model';
 import {
 	channelDoc,
@@ -201,19 +206,21 @@ describe('ConversationIndexer', () => {
 	it('removes rows that the document no longer holds when it rebuilds', async () => {
 		const db = openIndex();
 		const doc = channelDoc();
-		await db.messages.put({
-			id: '999',
-			created_at: new Date(T0).toISOString(),
-			content: 'left over',
-			created_by: alice,
-			reactions: {},
-			conversation_id: CONVERSATION_ID,
-			file_attachments: [],
-			parent_message_id: null,
-			audio_url: null,
-			edited_at: null,
-			deleted: false
-		});
+		await db.messages.put(
+			withWords({
+				id: '999',
+				created_at: new Date(T0).toISOString(),
+				content: 'left over',
+				created_by: alice,
+				reactions: {},
+				conversation_id: CONVERSATION_ID,
+				file_attachments: [],
+				parent_message_id: null,
+				audio_url: null,
+				edited_at: null,
+				deleted: false
+			})
+		);
 		await db.conversation_members.put({
 			user_id: 'mallory',
 			created_at: at(0),

@@ -20,6 +20,7 @@ import {
 	sha256Hex,
 	threadReplies,
 	userStatus,
+	withWords,
 	type KithDb
 } from '../../../src/lib/db';
 import { alice, at, bob, carol, dave } from '../../fixtures/model';
@@ -122,7 +123,7 @@ describe('index queries', () => {
 		const db = openIndex();
 		const { meta } = await seeded(db);
 		const [newest] = await newestMessages(db, meta.id, 1);
-		await db.messages.put({ ...newest!, reactions: { '👍': 'bob' } as never });
+		await db.messages.put({ ...withWords(newest!), reactions: { '👍': 'bob' } as never });
 		const error = await newestMessages(db, meta.id, 1).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(CorruptRowError);
 		expect((error as CorruptRowError).message).toMatch(/messages .*\.reactions\.👍/);

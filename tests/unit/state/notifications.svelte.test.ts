@@ -29,6 +29,7 @@ function item(
 		label: `room${id}`,
 		otherUserId: null,
 		unread: 0,
+		mentions: 0,
 		lastMessageId: newest,
 		newestFromOthers:
 			newest === null
@@ -118,5 +119,16 @@ describe('MessageNotifier', () => {
 		[{ content: 'x'.repeat(200), hasAttachments: false, isVoice: false }, `${'x'.repeat(139)}…`]
 	])('says %j as %j', (m, body) => {
 		expect(notificationBody({ id: '1', created_by: 'bo', ...m })).toBe(body);
+	});
+
+	it('shows mentions by name, not as stored tokens', () => {
+		const m = {
+			id: '1',
+			created_by: 'bo',
+			content: 'hi <@ada>',
+			hasAttachments: false,
+			isVoice: false
+		};
+		expect(notificationBody(m, (u) => (u === 'ada' ? 'Ada' : null))).toBe('hi @Ada');
 	});
 });

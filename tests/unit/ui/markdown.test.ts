@@ -44,3 +44,25 @@ describe('markdownToHtml', () => {
 		expect(SAFE_URL.test(url)).toBe(ok);
 	});
 });
+
+describe('mentions in Markdown', () => {
+	const nameOf = (id: string) => (id === 'u1' ? 'Ada <b>Lovelace</b>' : 'Bo');
+
+	it('renders a mention token as a chip with the current name, escaped', () => {
+		const html = markdownToHtml('hi <@u1>!', { nameOf, me: 'u2' });
+		expect(html).toContain('<span data-mention="u1">@Ada &lt;b&gt;Lovelace&lt;/b&gt;</span>!');
+	});
+
+	it('marks a mention of the reader', () => {
+		expect(markdownToHtml('<@u2> look', { nameOf, me: 'u2' })).toContain(
+			'<span data-mention="u2" data-mention-self="">@Bo</span>'
+		);
+	});
+
+	it('leaves tokens in code, and malformed ones, as text', () => {
+		const html = markdownToHtml('`<@u1>` and <@bad id>', { nameOf });
+		expect(html).toContain('<code>&lt;@u1&gt;</code>');
+		expect(html).toContain('&lt;@bad id&gt;');
+		expect(html).not.toContain('data-mention');
+	});
+});

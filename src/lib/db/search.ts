@@ -1,0 +1,399 @@
+/**
+ * Search over the local index: every conversation on the device, offline (docs/ARCHITECTURE.md,
+ * "Search"). Three stored pieces, all written by the indexer in the same Dexie transaction as
+ * the rows they describe:
+ *
+ * - `messages.words`: `[word, rank]` for each distinct normalised word of the content, behind
+ *   the multiEntry index `*words`; `messages.cwords`: the same with the conversation first
+ *   (`[conversation_id, word, rank]`, index `*cwords`), for `in:` searches. `rank` is the message id inverted and zero-padded, so the
+ *   entries of one word sort newest first and `getAllKeys(range, n)` reads the newest `n` of a
+ *   word in one request (IndexedDB has no reverse `getAll`, and a reverse cursor costs one
+ *   round trip per entry).
+ * - `messages.rank` (indexed, and `[conversation_id+rank]`, `[created_by+rank]`): the same key
+ *   on the row, to walk all messages, one conversation's or one person's, newest first.
+ * - `search_words`: every word ever indexed (never pruned: a stale word costs one empty read),
+ *   so that a prefix becomes the list of words it stands for with one key-range read.
+ *
+ * A query word is "narrow" when it prefixes few stored words (≤ {@link NARROW_WORDS}): its
+ * matches are then read newest first, word by word, a page at a time. A "broad" prefix ("a",
+ * "co") matches so many messages that walking messages newest first finds `limit` of them
+ * sooner. The narrowest word drives; every candidate row is then checked for the other words
+ * and the filters in memory.
+ */
+import { Dexie } from 'dexie';
+import { compareIds, searchWords } from '$lib/model';
+import type { KithDb } from './database';
+import {
+	messageRowSchema,
+	type MessageIndexRow,
+	type SearchWordRow,
+	type StoredMessageRow
+} from './rows';
+
+export interface SearchQuery {
+	/** Normalised words (`parseQuery(...).words`); each must prefix one of a message's words. */
+	words: readonly string[];
+	/** Only messages by these people (null or absent: anyone). */
+	authors?: ReadonlySet<string> | null;
+	/** Only messages in these conversations (null or absent: all). */
+	conversations?: ReadonlySet<string> | null;
+	/** At most this many results (default 50). */
+	limit?: number;
+	/** The planner's thresholds (tests drive every path with tiny ones). */
+	tuning?: { narrowWords?: number; firstPage?: number };
+}
+
+/** A prefix standing for at most this many stored words is read word by word. */
+export const NARROW_WORDS = 48;
+/** Candidates read per word, and rows per step of a walk, at first (doubling after). */
+const FIRST_PAGE = 64;
+const MAX_PAGE = 4_096;
+
+const RANK_TOP = 2n ** 63n - 1n;
+const RANK_DIGITS = 19;
+
+/**
+ * A message id as a key that sorts newest first: ids are time-ordered 63-bit numbers in
+ * decimal, which as strings sort wrong once they gain a digit; inverted and padded they sort
+ * right, in reverse.
+ */
+export function rankOf(id: string): string {
+	if (!/^\d{1,19}$/.test(id)) return '9'.repeat(RANK_DIGITS);
+	const n = BigInt(id);
+	return (n > RANK_TOP ? 0n : RANK_TOP - n).toString().padStart(RANK_DIGITS, '0');
+}
+
+/**
+ * A row as stored: its search fields derived from its content in the same write. An edit
+ * replaces them; a tombstone (no content) has none, so search never finds deleted text.
+ */
+export function withWords(row: MessageIndexRow): StoredMessageRow {
+	const rank = rankOf(row.id);
+	const words = row.deleted ? [] : searchWords(row.content);
+	const c = row.conversation_id;
+	return {
+		...row,
+		rank,
+		words: words.map((w): [string, string] => [w, rank]),
+		cwords: words.map((w): [string, string, string] => [c, w, rank])
+	};
+}
+
+/** The vocabulary rows for some stored rows (what `search_words` must hold for them). */
+export function vocabularyOf(rows: readonly StoredMessageRow[]): SearchWordRow[] {
+	const seen = new Set<string>();
+	for (const r of rows) for (const [w] of r.words) seen.add(w);
+	return [...seen].map((word) => ({ word }));
+}
+
+// Words known to be in `search_words` (committed), per database: the vocabulary is never pruned,
+// so a word once written need not be written again. Without this, every chunk of a rebuild
+// rewrote thousands of common words (3 puts per message; the rebuild took 2.8x as long).
+const committed = new WeakMap<KithDb, Set<string>>();
+
+/**
+ * Writes the vocabulary of `rows` that is not known to be stored yet. Call inside the Dexie
+ * transaction that writes the rows; then {@link rememberVocabulary} once it has committed.
+ */
+export async function putVocabulary(
+	db: KithDb,
+	rows: readonly StoredMessageRow[]
+): Promise<string[]> {
+	const known = committed.get(db);
+	const words = vocabularyOf(rows).filter((r) => !known?.has(r.word));
+	if (words.length > 0) await db.search_words.bulkPut(words);
+	return words.map((r) => r.word);
+}
+
+/** Records words whose transaction committed (see {@link putVocabulary}). */
+export function rememberVocabulary(db: KithDb, words: readonly string[]): void {
+	let known = committed.get(db);
+	if (!known) committed.set(db, (known = new Set()));
+	for (const w of words) known.add(w);
+}
+
+/**
+ * Messages that match every word (prefix, accent- and case-insensitive) and the filters, newest
+ * first. Deleted messages have no words, so a word query never returns one; a filter-only query
+ * (no words) skips them too.
+ *
+ * @example
+ * const q = parseQuery('from:@ada cafe');
+ * await searchMessages(db, { words: q.words, authors: new Set([adaId]) });
+ */
+export async function searchMessages(db: KithDb, query: SearchQuery): Promise<MessageIndexRow[]> {
+	const limit = query.limit ?? 50;
+	const authors = query.authors ?? null;
+	const conversations = query.conversations ?? null;
+	if (limit <= 0 || authors?.size === 0 || conversations?.size === 0) return [];
+	const words = [...new Set(query.words)].filter((w) => w !== '');
+	const narrow = query.tuning?.narrowWords ?? NARROW_WORDS;
+	const first = query.tuning?.firstPage ?? FIRST_PAGE;
+	const check = (row: StoredMessageRow) => matches(row, words, authors, conversations);
+
+	// One read-only transaction for the whole search: Dexie would otherwise open one per request.
+	const found = await db.transaction('r', [db.messages, db.search_words], () =>
+		plan(db, words, limit, narrow, first, check, authors, conversations)
+	);
+	return found
+		.map((raw) => messageRowSchema.parse(raw, 'messages'))
+		.sort(
+			(a, b) =>
+				(a.created_at < b.created_at ? 1 : a.created_at > b.created_at ? -1 : 0) ||
+				compareIds(b.id, a.id)
+		);
+}
+
+async function plan(
+	db: KithDb,
+	words: readonly string[],
+	limit: number,
+	narrow: number,
+	first: number,
+	check: (row: StoredMessageRow) => boolean,
+	authors: ReadonlySet<string> | null,
+	conversations: ReadonlySet<string> | null
+): Promise<StoredMessageRow[]> {
+	if (words.length === 0) {
+		if (conversations === null && authors === null) return [];
+		return filtered(db, limit, first, check, authors, conversations);
+	}
+	// The narrowest word drives: fewest stored words under it, the longest on a tie.
+	let driver: string[] | null = null;
+	for (const w of [...words].sort((a, b) => b.length - a.length)) {
+		const under = await db.search_words
+			.where(':id')
+			.startsWith(w)
+			.limit(narrow + 1)
+			.primaryKeys();
+		if (under.length === 0) return [];
+		if (under.length <= narrow && (!driver || under.length < driver.length)) driver = under;
+	}
+	// A filter passes some candidates only: start with bigger pages.
+	const page = authors !== null || conversations !== null ? first * 4 : first;
+	if (!driver)
+		return run(
+			conversations !== null
+				? new KeyWalk(db, '[conversation_id+rank]', conversations, limit, page, check)
+				: new Walk(db, limit, page, check)
+		);
+	// Under `in:`, each conversation's own entries (`cwords`): no candidate from elsewhere.
+	const byWords = new ByWords(db, driver, conversations, limit, page, check);
+	if (authors === null || conversations !== null) return run(byWords);
+	// Under `from:` alone, a common word's matches may be mostly others', and walking the
+	// person's own messages wins; which is cheaper is unknown up front: take turns, keep the
+	// first to finish (at most twice the cheaper one's work).
+	return race(byWords, new KeyWalk(db, '[created_by+rank]', authors, limit, page, check));
+}
+
+/** A way to find the newest `limit` matches, one bounded step at a time. */
+interface Searcher {
+	readonly out: StoredMessageRow[];
+	/** One more page; true once `out` is final. */
+	step(): Promise<boolean>;
+}
+
+async function run(s: Searcher): Promise<StoredMessageRow[]> {
+	while (!(await s.step()));
+	return s.out;
+}
+
+async function race(a: Searcher, b: Searcher): Promise<StoredMessageRow[]> {
+	for (;;) {
+		if (await a.step()) return a.out;
+		if (await b.step()) return b.out;
+	}
+}
+
+/**
+ * The newest `limit` rows passing `check` among the messages holding any of `words`: each
+ * word's entries are read newest first, a page at a time; a candidate is taken only once no
+ * unread entry of any word can be newer (the frontier), so the order is exact.
+ */
+class ByWords implements Searcher {
+	readonly out: StoredMessageRow[] = [];
+	readonly #streams: Array<{
+		prefix: string[];
+		after: string;
+		done: boolean;
+		buffer: string[];
+	}>;
+	readonly #index: 'words' | 'cwords';
+	readonly #seen = new Set<string>();
+	#page: number;
+
+	constructor(
+		private readonly db: KithDb,
+		words: readonly string[],
+		conversations: ReadonlySet<string> | null,
+		private readonly limit: number,
+		first: number,
+		private readonly check: (row: StoredMessageRow) => boolean
+	) {
+		// One stream per word (per word and conversation under `in:`): `[...prefix, rank]` keys.
+		const prefixes =
+			conversations === null
+				? words.map((w) => [w])
+				: [...conversations].flatMap((c) => words.map((w) => [c, w]));
+		this.#index = conversations === null ? 'words' : 'cwords';
+		this.#streams = prefixes.map((prefix) => ({ prefix, after: '', done: false, buffer: [] }));
+		this.#page = first;
+	}
+
+	async step(): Promise<boolean> {
+		const page = this.#page;
+		await Promise.all(
+			this.#streams
+				.filter((s) => !s.done && s.buffer.length === 0)
+				.map(async (s) => {
+					const ids = await this.db.messages
+						.where(this.#index)
+						.between([...s.prefix, s.after], [...s.prefix, Dexie.maxKey], false, true)
+						.limit(page)
+						.primaryKeys();
+					s.buffer = ids;
+					if (ids.length < page) s.done = true;
+					if (ids.length > 0) s.after = rankOf(ids[ids.length - 1]!);
+				})
+		);
+		// Anything newer than every open stream's last read entry is in some buffer already.
+		let frontier: string | null = null;
+		for (const s of this.#streams)
+			if (!s.done && (frontier === null || s.after < frontier)) frontier = s.after;
+		const ready: string[] = [];
+		for (const s of this.#streams) {
+			const keep: string[] = [];
+			for (const id of s.buffer) {
+				if (frontier !== null && rankOf(id) > frontier) keep.push(id);
+				else if (!this.#seen.has(id)) {
+					this.#seen.add(id);
+					ready.push(id);
+				}
+			}
+			s.buffer = keep;
+		}
+		ready.sort((a, b) => compareIds(b, a));
+		for (const row of await this.db.messages.bulkGet(ready)) {
+			if (row && this.check(row)) this.out.push(row);
+			if (this.out.length === this.limit) return true;
+		}
+		this.#page = Math.min(page * 2, MAX_PAGE);
+		return this.#streams.every((s) => s.done && s.buffer.length === 0);
+	}
+}
+
+/** Walks every message newest first (by `rank`), a growing page at a time. */
+class Walk implements Searcher {
+	readonly out: StoredMessageRow[] = [];
+	#after = '';
+	#page: number;
+
+	constructor(
+		private readonly db: KithDb,
+		private readonly limit: number,
+		first: number,
+		private readonly check: (row: StoredMessageRow) => boolean
+	) {
+		this.#page = first * 2;
+	}
+
+	async step(): Promise<boolean> {
+		const page = this.#page;
+		const rows = await this.db.messages.where('rank').above(this.#after).limit(page).toArray();
+		for (const row of rows) {
+			if (this.check(row)) this.out.push(row);
+			if (this.out.length === this.limit) return true;
+		}
+		if (rows.length < page) return true;
+		this.#after = rows[rows.length - 1]!.rank;
+		this.#page = Math.min(page * 2, MAX_PAGE);
+		return false;
+	}
+}
+
+/**
+ * Walks the messages of some conversations (or of some people) newest first, one key after the
+ * other, by `[conversation_id+rank]` (`[created_by+rank]`); `out` holds the newest `limit` of
+ * each, a superset of the newest `limit` of all (the caller sorts).
+ */
+class KeyWalk implements Searcher {
+	readonly out: StoredMessageRow[] = [];
+	readonly #left: string[];
+	#found = 0;
+	#after = '';
+	#page: number;
+	readonly #first: number;
+
+	constructor(
+		private readonly db: KithDb,
+		private readonly index: '[conversation_id+rank]' | '[created_by+rank]',
+		keys: ReadonlySet<string>,
+		private readonly limit: number,
+		first: number,
+		private readonly check: (row: StoredMessageRow) => boolean
+	) {
+		this.#left = [...keys];
+		this.#first = first * 2;
+		this.#page = this.#first;
+	}
+
+	async step(): Promise<boolean> {
+		const key = this.#left[0];
+		if (key === undefined) return true;
+		const page = this.#page;
+		// Forward is newest first (rank), read in one request per page.
+		const rows = await this.db.messages
+			.where(this.index)
+			.between([key, this.#after], [key, Dexie.maxKey], false, true)
+			.limit(page)
+			.toArray();
+		for (const row of rows) {
+			if (this.#found < this.limit && this.check(row)) {
+				this.out.push(row);
+				this.#found++;
+			}
+		}
+		if (this.#found === this.limit || rows.length < page) {
+			this.#left.shift();
+			this.#found = 0;
+			this.#after = '';
+			this.#page = this.#first;
+			return this.#left.length === 0;
+		}
+		this.#after = rows[rows.length - 1]!.rank;
+		this.#page = Math.min(page * 2, MAX_PAGE);
+		return false;
+	}
+}
+
+/** A filter-only query: some conversations' or some people's messages, newest first. */
+function filtered(
+	db: KithDb,
+	limit: number,
+	first: number,
+	check: (row: StoredMessageRow) => boolean,
+	authors: ReadonlySet<string> | null,
+	conversations: ReadonlySet<string> | null
+): Promise<StoredMessageRow[]> {
+	// Walk whichever set is smaller: each key is walked until `limit` of its rows pass.
+	const byConversation =
+		conversations !== null && (authors === null || conversations.size <= authors.size);
+	return run(
+		byConversation
+			? new KeyWalk(db, '[conversation_id+rank]', conversations, limit, first, check)
+			: new KeyWalk(db, '[created_by+rank]', authors ?? new Set(), limit, first, check)
+	);
+}
+
+function matches(
+	row: StoredMessageRow,
+	words: readonly string[],
+	authors: ReadonlySet<string> | null,
+	conversations: ReadonlySet<string> | null
+): boolean {
+	if (row.deleted) return false;
+	if (authors !== null && !authors.has(row.created_by)) return false;
+	if (conversations !== null && !conversations.has(row.conversation_id)) return false;
+	const own = Array.isArray(row.words) ? row.words : [];
+	return words.every((w) => own.some((e) => Array.isArray(e) && String(e[0]).startsWith(w)));
+}
