@@ -24,6 +24,7 @@ import {
 } from '../../src/lib/model/index.ts';
 import { generateKeyPair } from '../../src/lib/sync/identity.ts';
 import { getSessionToken } from '../../src/lib/sync/relay-auth.ts';
+import type { Page } from '@playwright/test';
 import {
 	heapMB,
 	newDevice,
@@ -73,6 +74,24 @@ function longTaskSummary(tasks: LongTask[]) {
 		/** Total blocking time: the part of each long task beyond 50 ms. */
 		blockingMs: round(tasks.reduce((a, t) => a + Math.max(0, t.duration - 50), 0))
 	};
+}
+
+/**
+ * Waits until the page has run no long task for `quietMs` (at most `maxMs`): the app's work
+ * after an open (an index check, a rebuild in the background) is over, so what follows is
+ * measured in a steady state. Returns how long it waited.
+ */
+export async function settle(page: Page, quietMs = 1000, maxMs = 120_000): Promise<number> {
+	const started = Date.now();
+	for (;;) {
+		const { now, tasks } = await page.evaluate(() => {
+			const b = (window as unknown as { __bench: { longTasks: LongTask[] } }).__bench;
+			return { now: performance.now(), tasks: b.longTasks.slice(-1) };
+		});
+		const lastEnd = Math.max(0, ...tasks.map((t) => t.start + t.duration));
+		if (now - lastEnd >= quietMs || Date.now() - started > maxMs) return Date.now() - started;
+		await sleep(Math.max(50, quietMs - (now - lastEnd)));
+	}
 }
 
 /** The browser, the relay and the devices of one bench run; closed by `close()`. */
@@ -145,7 +164,7 @@ export async function scrollScenario(
 	const { device, seeded } = await bench.device(opts.messages);
 	const { page } = device;
 	await openConversation(page, seeded.convId, seeded.newestId);
-	await sleep(500);
+	await settle(page);
 	const log = page.getByRole('log', { name: BOT_NAME });
 	const box = (await log.boundingBox())!;
 	await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -194,7 +213,7 @@ export async function postScenario(
 	const { page } = device;
 	if (opts.reopen !== false) {
 		await openConversation(page, seeded.convId, seeded.newestId);
-		await sleep(500);
+		await settle(page);
 	}
 	const box = page.getByRole('textbox', { name: 'Message', exact: true });
 	const latencies: number[] = [];
@@ -220,6 +239,10 @@ export async function postScenario(
 		await sleep(150);
 	}
 	const tasks = await probe<LongTask[]>(page, 'longTasksSince', t0);
+	// The index marks itself in step after 1 s without writes (src/lib/db/indexer.ts); leaving
+	// before that would make the next open rebuild it.
+	await sleep(1500);
+	await settle(page);
 	return {
 		messages: opts.messages,
 		posts: latencies.length,
@@ -260,6 +283,7 @@ export async function searchScenario(
 	const { device, seeded } = await bench.device(opts.messages);
 	const { page } = device;
 	await openConversation(page, seeded.convId, seeded.newestId);
+	await settle(page);
 	const field = page.getByRole('searchbox', { name: 'Search messages' });
 	if (!(await field.count()))
 		throw new SkipScenario(
