@@ -178,6 +178,10 @@ export async function seedDevice(device: Device, count: number): Promise<Seeded>
 	await probe(page, 'storeDeliveredVector', seeded.docName, vector);
 	await openConversation(page, seeded.convId, seeded.newestId);
 	await waitIndexed(page, seeded.convId, count, 300_000);
+	// The index marks itself in step after 1 s without writes (src/lib/db/indexer.ts); a reload
+	// before that would rebuild it on the next open.
+	await new Promise((r) => setTimeout(r, 1500));
+	await settle(page);
 	return { ...seeded, bot };
 }
 
@@ -223,4 +227,24 @@ export async function heapMB(cdp: CDPSession): Promise<number> {
 	const { metrics } = await cdp.send('Performance.getMetrics');
 	const used = metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? NaN;
 	return Math.round(used / 1e5) / 10;
+}
+
+/**
+ * Waits until the page has run no long task for `quietMs` (at most `maxMs`): the app's work
+ * after an open (an index check, a rebuild in the background) is over, so what follows is
+ * measured in a steady state. Returns how long it waited.
+ */
+export async function settle(page: Page, quietMs = 1000, maxMs = 120_000): Promise<number> {
+	const started = Date.now();
+	for (;;) {
+		const { now, tasks } = await page.evaluate(() => {
+			const b = (
+				window as unknown as { __bench: { longTasks: Array<{ start: number; duration: number }> } }
+			).__bench;
+			return { now: performance.now(), tasks: b.longTasks.slice(-1) };
+		});
+		const lastEnd = Math.max(0, ...tasks.map((t) => t.start + t.duration));
+		if (now - lastEnd >= quietMs || Date.now() - started > maxMs) return Date.now() - started;
+		await new Promise((r) => setTimeout(r, Math.max(50, quietMs - (now - lastEnd))));
+	}
 }
