@@ -369,7 +369,13 @@ async function relayHolds(env: ClientEnv, name: string, token: string, count: nu
  */
 export async function catchUpScenario(
 	bench: ClientBench,
-	opts: { messages: number; history: number; maxSeconds: number }
+	opts: {
+		messages: number;
+		history: number;
+		maxSeconds: number;
+		/** For bench/client/profile.ts: around the time from online to caught up. */
+		hooks?: { beforeOnline(d: Device): Promise<void>; afterCaughtUp(d: Device): Promise<void> };
+	}
 ) {
 	const env = await bench.env();
 	const device = await newDevice(env, 'Returning');
@@ -436,6 +442,7 @@ export async function catchUpScenario(
 
 		await probe(page, 'expectText', newest);
 		await probe(page, 'watchIndexed', meta.id, total, 100);
+		await opts.hooks?.beforeOnline(device);
 		await context.setOffline(false);
 		const started = Date.now();
 		type State = {
@@ -467,6 +474,7 @@ export async function catchUpScenario(
 					`catch-up not done in ${opts.maxSeconds} s: ${s.indexed.count} of ${total} indexed, newest ${s.textPaintedAt === null ? 'not ' : ''}painted`
 				);
 		}
+		await opts.hooks?.afterCaughtUp(device);
 		const onlineAt = s.onlineAt!;
 		const lastEnd = Math.max(onlineAt, ...tasks.map((x) => x.start + x.duration));
 		doc.destroy();
