@@ -12,8 +12,16 @@ import { join, resolve } from 'node:path';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import * as Y from 'yjs';
-import { conversationTypes, workspaceTypes } from '../../src/lib/model';
-import { startRelay, type Relay } from '../relay/helpers/relay';
+import { conversationTypes, createConversation, workspaceTypes } from '../../src/lib/model';
+import {
+	connect,
+	newDevice,
+	startRelay,
+	synced,
+	until,
+	type Device,
+	type Relay
+} from '../relay/helpers/relay';
 
 export const PG_ADMIN_URL =
 	process.env.KITH_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -329,4 +337,42 @@ export async function tcpProxy(targetPort: number) {
 		},
 		restore: open
 	};
+}
+
+/** Two relay processes of one cluster, a person on each (the failure tests' setup). */
+export interface RelayPair {
+	r1: Relay;
+	r2: Relay;
+	alice: Device;
+	bob: Device;
+}
+
+/** Starts two cluster relays (each with its own environment) and a device on each. */
+export async function relayPair(
+	env1: Parameters<typeof clusterRelay>[1],
+	env2: Parameters<typeof clusterRelay>[1]
+): Promise<RelayPair> {
+	const r1 = await clusterRelay(await freePort(), env1);
+	const r2 = await clusterRelay(await freePort(), env2);
+	return { r1, r2, alice: await newDevice(r1), bob: await newDevice(r2) };
+}
+
+/**
+ * A group of alice and bob, created through relay 1 and joined through relay 2; resolves once
+ * relay 2's side has it.
+ */
+export async function groupAcross(pair: RelayPair, id: string, name: string) {
+	const a = connect(pair.r1, `conv:${id}`, pair.alice.token);
+	await synced(a.provider);
+	createConversation(a.doc, {
+		kind: 'group',
+		name,
+		id,
+		created_by: pair.alice.user,
+		members: [pair.alice.user, pair.bob.user]
+	});
+	const b = connect(pair.r2, `conv:${id}`, pair.bob.token);
+	await synced(b.provider);
+	await until(() => b.doc.getMap('meta').get('id') === id, 2000, 'created on relay 2');
+	return { a, b };
 }

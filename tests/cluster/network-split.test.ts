@@ -6,15 +6,16 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { createConversation, postMessage, readMessages } from '../../src/lib/model';
-import { connect, newDevice, synced, until, type Device, type Relay } from '../relay/helpers/relay';
+import { postMessage, readMessages } from '../../src/lib/model';
+import { until } from '../relay/helpers/relay';
 import {
-	clusterRelay,
 	clusterUnavailable,
-	freePort,
 	freshDatabase,
+	groupAcross,
 	REDIS_URL,
-	tcpProxy
+	relayPair,
+	tcpProxy,
+	type RelayPair
 } from './helpers';
 
 const unavailable = await clusterUnavailable();
@@ -26,10 +27,7 @@ const has = (doc: Parameters<typeof readMessages>[0], content: string) =>
 (unavailable ? describe.skip : describe)('a relay cut off from Redis, the other not', () => {
 	let db: Awaited<ReturnType<typeof freshDatabase>>;
 	let proxy: Awaited<ReturnType<typeof tcpProxy>>;
-	let r1: Relay;
-	let r2: Relay;
-	let alice: Device;
-	let bob: Device;
+	let pair: RelayPair;
 
 	beforeAll(async () => {
 		db = await freshDatabase();
@@ -41,32 +39,19 @@ const has = (doc: Parameters<typeof readMessages>[0], content: string) =>
 			DATABASE_URL: db.url,
 			REDIS_PREFIX: `kith-test-${randomBytes(4).toString('hex')}:`
 		};
-		r1 = await clusterRelay(await freePort(), { ...env, REDIS_URL: viaProxy.toString() });
-		r2 = await clusterRelay(await freePort(), { ...env, REDIS_URL });
-		alice = await newDevice(r1);
-		bob = await newDevice(r2);
+		pair = await relayPair({ ...env, REDIS_URL: viaProxy.toString() }, { ...env, REDIS_URL });
 	});
 
 	afterAll(async () => {
-		await r1?.kill();
-		await r2?.kill();
+		await pair?.r1.kill();
+		await pair?.r2.kill();
 		await proxy?.cut();
 		await db?.drop();
 	});
 
 	it('converges both ways once the link is back', async () => {
-		const a = connect(r1, 'conv:8001', alice.token);
-		await synced(a.provider);
-		createConversation(a.doc, {
-			kind: 'group',
-			name: 'split',
-			id: '8001',
-			created_by: alice.user,
-			members: [alice.user, bob.user]
-		});
-		const b = connect(r2, 'conv:8001', bob.token);
-		await synced(b.provider);
-		await until(() => b.doc.getMap('meta').get('id') === '8001', 2000, 'created on relay 2');
+		const { alice, bob, r1 } = pair;
+		const { a, b } = await groupAcross(pair, '8001', 'split');
 
 		await proxy.cut();
 		await new Promise((r) => setTimeout(r, 200));

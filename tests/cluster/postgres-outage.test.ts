@@ -10,15 +10,15 @@ import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { createConversation, postMessage, readMessages } from '../../src/lib/model';
 import { MESSAGE_STORED, readStoredMessage } from '../../src/lib/sync/delivery';
-import { connect, newDevice, synced, until, type Device, type Relay } from '../relay/helpers/relay';
+import { connect, synced, until } from '../relay/helpers/relay';
 import {
-	clusterRelay,
 	clusterUnavailable,
 	docFromDatabase,
-	freePort,
 	freshDatabase,
 	REDIS_URL,
-	tcpProxy
+	relayPair,
+	tcpProxy,
+	type RelayPair
 } from './helpers';
 
 const unavailable = await clusterUnavailable();
@@ -29,10 +29,7 @@ const has = (doc: Y.Doc, content: string) => readMessages(doc).some((m) => m.con
 (unavailable ? describe.skip : describe)('a relay cut off from PostgreSQL', () => {
 	let db: Awaited<ReturnType<typeof freshDatabase>>;
 	let proxy: Awaited<ReturnType<typeof tcpProxy>>;
-	let r1: Relay;
-	let r2: Relay;
-	let alice: Device;
-	let bob: Device;
+	let pair: RelayPair;
 
 	beforeAll(async () => {
 		db = await freshDatabase();
@@ -44,20 +41,21 @@ const has = (doc: Y.Doc, content: string) => readMessages(doc).some((m) => m.con
 			REDIS_PREFIX: `kith-test-${randomBytes(4).toString('hex')}:`,
 			STORAGE_RETRY_MS: '200'
 		};
-		r1 = await clusterRelay(await freePort(), { ...env, DATABASE_URL: viaProxy.toString() });
-		r2 = await clusterRelay(await freePort(), { ...env, DATABASE_URL: db.url });
-		alice = await newDevice(r1);
-		bob = await newDevice(r2);
+		pair = await relayPair(
+			{ ...env, DATABASE_URL: viaProxy.toString() },
+			{ ...env, DATABASE_URL: db.url }
+		);
 	});
 
 	afterAll(async () => {
-		await r1?.kill();
-		await r2?.kill();
+		await pair?.r1.kill();
+		await pair?.r2.kill();
 		await proxy?.cut();
 		await db?.drop();
 	});
 
 	it('stores, acknowledges and forwards nothing while cut off, and everything once back, without a restart', async () => {
+		const { r1, r2, alice, bob } = pair;
 		const doc = new Y.Doc();
 		const a = new WebsocketProvider(r1.ws, 'conv:7001', doc, {
 			params: { token: alice.token, ack: '1' },

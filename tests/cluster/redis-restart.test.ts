@@ -4,15 +4,16 @@
  * went unheard, without a restart of their own.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConversation, postMessage, readMessages } from '../../src/lib/model';
-import { connect, newDevice, synced, until, type Device, type Relay } from '../relay/helpers/relay';
+import { postMessage, readMessages } from '../../src/lib/model';
+import { until } from '../relay/helpers/relay';
 import {
-	clusterRelay,
 	clusterUnavailable,
 	docFromDatabase,
-	freePort,
 	freshDatabase,
-	privateRedis
+	groupAcross,
+	privateRedis,
+	relayPair,
+	type RelayPair
 } from './helpers';
 
 const unavailable = await clusterUnavailable();
@@ -24,41 +25,25 @@ const has = (doc: Parameters<typeof readMessages>[0], content: string) =>
 (unavailable ? describe.skip : describe)('Redis restarted under two relays', () => {
 	let db: Awaited<ReturnType<typeof freshDatabase>>;
 	let redis: Awaited<ReturnType<typeof privateRedis>>;
-	let r1: Relay;
-	let r2: Relay;
-	let alice: Device;
-	let bob: Device;
+	let pair: RelayPair;
 
 	beforeAll(async () => {
 		db = await freshDatabase();
 		redis = await privateRedis();
 		const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, REDIS_PREFIX: 'kith-test:' };
-		r1 = await clusterRelay(await freePort(), env);
-		r2 = await clusterRelay(await freePort(), env);
-		alice = await newDevice(r1);
-		bob = await newDevice(r2);
+		pair = await relayPair(env, env);
 	});
 
 	afterAll(async () => {
-		await r1?.kill();
-		await r2?.kill();
+		await pair?.r1.kill();
+		await pair?.r2.kill();
 		await redis?.stop();
 		await db?.drop();
 	});
 
 	it('recovers without a relay restart: what was written during the outage arrives, then live updates again', async () => {
-		const a = connect(r1, 'conv:6001', alice.token);
-		await synced(a.provider);
-		createConversation(a.doc, {
-			kind: 'group',
-			name: 'outage',
-			id: '6001',
-			created_by: alice.user,
-			members: [alice.user, bob.user]
-		});
-		const b = connect(r2, 'conv:6001', bob.token);
-		await synced(b.provider);
-		await until(() => b.doc.getMap('meta').get('id') === '6001', 2000, 'creation on relay 2');
+		const { alice, bob, r1, r2 } = pair;
+		const { a, b } = await groupAcross(pair, '6001', 'outage');
 		postMessage(a.doc, { content: 'before', created_by: alice.user });
 		await until(() => has(b.doc, 'before'), 1000, 'live before the outage');
 

@@ -65,6 +65,20 @@ test.describe('Kith as an installable, offline app', () => {
 		await onboard(page, unique('Offline'));
 		const text = unique('kept on this device');
 		await post(page, text);
+		// A reaction and a thread reply, to be there offline too.
+		const posted = message(page, text);
+		await posted.hover();
+		await posted.getByRole('button', { name: 'Add reaction' }).click();
+		await page
+			.getByRole('dialog', { name: 'Choose a reaction' })
+			.getByRole('button', { name: '🎉', exact: true })
+			.click();
+		await posted.getByRole('button', { name: 'Reply in thread' }).click();
+		const reply = unique('a reply in its thread');
+		await page.getByRole('textbox', { name: 'Reply' }).fill(reply);
+		await page.getByRole('textbox', { name: 'Reply' }).press('Enter');
+		await expect(posted).toContainText('1 reply');
+		await page.getByRole('button', { name: 'Close thread' }).click();
 		const channel = page.url();
 		// The service worker has installed and precached the shell.
 		await page.evaluate(async () => {
@@ -86,6 +100,16 @@ test.describe('Kith as an installable, offline app', () => {
 			const coldResponse = await cold.goto(channel);
 			expect(coldResponse?.fromServiceWorker()).toBe(true);
 			await expect(message(cold, text)).toBeVisible();
+			const coldPosted = message(cold, text);
+			await expect(coldPosted.getByRole('button', { name: '🎉 1' })).toBeVisible();
+			await coldPosted.getByRole('button', { name: '1 reply' }).click();
+			await expect(cold.getByRole('complementary').getByText(reply)).toBeVisible();
+			// And answered, still offline: kept on the device until the relay is back.
+			const answer = unique('answered offline');
+			await cold.getByRole('textbox', { name: 'Reply' }).fill(answer);
+			await cold.getByRole('textbox', { name: 'Reply' }).press('Enter');
+			await expect(cold.getByRole('complementary').getByText(answer)).toBeVisible();
+			await expect(coldPosted).toContainText('2 replies');
 		} finally {
 			await context.setOffline(false);
 		}

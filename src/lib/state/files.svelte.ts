@@ -492,7 +492,12 @@ export class Files {
 				e instanceof BlobTransferError && e.code === 'not_uploaded' ? 'sender' : 'relay';
 			handle.status = retryable ? 'waiting' : 'error';
 			if (retryable && attempt < 40) {
-				const wait = Math.min(1000 * 2 ** attempt, MAX_RETRY_MS);
+				// The sender's upload is usually seconds behind its message: ask again often for the
+				// first half minute, then back off (a sender who went offline may take hours).
+				const wait =
+					handle.waitingFor === 'sender' && attempt < 20
+						? 1_500
+						: Math.min(1000 * 2 ** attempt, MAX_RETRY_MS);
 				setTimeout(() => {
 					if (handle.status === 'waiting') void this.#load(handle, undefined, attempt + 1);
 				}, wait);
