@@ -298,9 +298,203 @@ function ratio(kith: Cell | undefined, other: Cell | undefined): string {
 	return `${(kith.median / other.median).toFixed(2)}×`;
 }
 
+/**
+ * The client scenarios (Chromium, the built app): Kith alone (no other chat client runs here),
+ * each figure beside its RAIL goal from issue 8 and as a ratio to it.
+ */
+interface ClientMetric {
+	scenario: string;
+	label: string;
+	unit: string;
+	get: (r: Record<string, unknown>) => number | undefined;
+	/** Issue 8's goal for this figure, where it sets one. */
+	goal?: number;
+	goalText?: string;
+}
+
+export const CLIENT_SCENARIOS = ['coldOpen', 'scroll', 'post', 'search', 'catchUp'];
+
+export const CLIENT_METRICS: ClientMetric[] = [
+	{
+		scenario: 'coldOpen',
+		label: 'newest message painted, from navigation start',
+		unit: 'ms',
+		get: path('paintMs'),
+		goal: 1000,
+		goalText: '< 1 s (100,000 messages)'
+	},
+	{ scenario: 'coldOpen', label: 'newest message in the DOM', unit: 'ms', get: path('inDomMs') },
+	{
+		scenario: 'coldOpen',
+		label: 'long tasks before paint',
+		unit: '',
+		get: path('longTasks')
+	},
+	{
+		scenario: 'coldOpen',
+		label: 'longest task before paint',
+		unit: 'ms',
+		get: path('longestTaskMs')
+	},
+	{ scenario: 'coldOpen', label: 'JS heap after paint', unit: 'MB', get: path('heapAfterPaintMB') },
+	{ scenario: 'coldOpen', label: 'JS heap after a GC', unit: 'MB', get: path('heapAfterGcMB') },
+	{
+		scenario: 'scroll',
+		label: 'long tasks over 50 ms',
+		unit: '',
+		get: path('longTasks'),
+		goal: 0,
+		goalText: 'none'
+	},
+	{
+		scenario: 'scroll',
+		label: 'longest task',
+		unit: 'ms',
+		get: path('longestTaskMs'),
+		goal: 50,
+		goalText: '≤ 50 ms'
+	},
+	{ scenario: 'scroll', label: 'total blocking time', unit: 'ms', get: path('blockingMs') },
+	{ scenario: 'scroll', label: 'frames', unit: '', get: path('frames') },
+	{ scenario: 'scroll', label: 'late frames (> 1.5 frame)', unit: '', get: path('lateFrames') },
+	{ scenario: 'scroll', label: 'dropped frames', unit: '', get: path('droppedFrames') },
+	{ scenario: 'scroll', label: 'longest frame', unit: 'ms', get: path('longestFrameMs') },
+	{ scenario: 'scroll', label: 'scrolled', unit: 'px', get: path('scrolledPx') },
+	{ scenario: 'scroll', label: 'time scrolling', unit: 's', get: path('seconds') },
+	{
+		scenario: 'scroll',
+		label: 'reached the oldest message',
+		unit: '1 = yes',
+		get: (r) => (typeof r.reachedTop === 'boolean' ? Number(r.reachedTop) : undefined)
+	},
+	{
+		scenario: 'post',
+		label: 'keypress to painted p50',
+		unit: 'ms',
+		get: path('p50Ms'),
+		goal: 50,
+		goalText: '< 50 ms'
+	},
+	{
+		scenario: 'post',
+		label: 'keypress to painted p99',
+		unit: 'ms',
+		get: path('p99Ms'),
+		goal: 50,
+		goalText: '< 50 ms'
+	},
+	{ scenario: 'post', label: 'keypress to painted max', unit: 'ms', get: path('maxMs') },
+	{ scenario: 'post', label: 'longest task while posting', unit: 'ms', get: path('longestTaskMs') },
+	{ scenario: 'search', label: 'input to results painted p50', unit: 'ms', get: path('p50Ms') },
+	{
+		scenario: 'search',
+		label: 'input to results painted p95',
+		unit: 'ms',
+		get: path('p95Ms'),
+		goal: 50,
+		goalText: '< 50 ms'
+	},
+	{ scenario: 'search', label: 'input to results painted max', unit: 'ms', get: path('maxMs') },
+	{ scenario: 'search', label: 'of which the box’s debounce', unit: 'ms', get: path('debounceMs') },
+	{
+		scenario: 'search',
+		label: 'first search after opening (not in the above)',
+		unit: 'ms',
+		get: path('firstQueryMs')
+	},
+	{
+		scenario: 'search',
+		label: 'p95 after the debounce',
+		unit: 'ms',
+		get: path('afterDebounceP95Ms'),
+		goal: 50,
+		goalText: '< 50 ms'
+	},
+	{
+		scenario: 'catchUp',
+		label: 'newest message painted, from online',
+		unit: 'ms',
+		get: path('newestPaintedMs')
+	},
+	{
+		scenario: 'catchUp',
+		label: 'responsive (last long task ends), from online',
+		unit: 'ms',
+		get: path('responsiveMs')
+	},
+	{ scenario: 'catchUp', label: 'all indexed, from online', unit: 'ms', get: path('indexedMs') },
+	{ scenario: 'catchUp', label: 'long tasks over 50 ms', unit: '', get: path('longTasks') },
+	{ scenario: 'catchUp', label: 'longest task', unit: 'ms', get: path('longestTaskMs') },
+	{ scenario: 'catchUp', label: 'total blocking time', unit: 'ms', get: path('blockingMs') }
+];
+
+const CLIENT_TITLES: Record<string, string> = {
+	coldOpen: 'Cold open',
+	scroll: 'Scrolling up',
+	post: 'Posting',
+	search: 'Search',
+	catchUp: 'Catch-up'
+};
+
+/** One table of every client figure: Kith's median (min–max), the goal, figure ÷ goal. */
+export function clientTable(run: BenchRun): string {
+	const rows = [
+		'| scenario | figure | Kith | issue 8 goal (RAIL) | Kith ÷ goal |',
+		'|---|---|---:|---|---:|'
+	];
+	for (const scenario of CLIENT_SCENARIOS) {
+		const ms = run.measurements.filter((m) => m.scenario === scenario);
+		for (const variant of [...new Set(ms.map((m) => m.variant))]) {
+			for (const metric of CLIENT_METRICS.filter((x) => x.scenario === scenario)) {
+				const values = ms
+					.filter((m) => m.variant === variant)
+					.map((m) => metric.get(m.result))
+					.filter((v): v is number => v !== undefined);
+				if (!values.length) continue;
+				const cell: Cell = {
+					median: median(values),
+					min: Math.min(...values),
+					max: Math.max(...values),
+					n: values.length
+				};
+				const unit = metric.unit ? ` (${metric.unit})` : '';
+				const ratio =
+					metric.goal === undefined
+						? ''
+						: metric.goal === 0
+							? cell.median === 0
+								? 'met'
+								: 'missed'
+							: `${(cell.median / metric.goal).toFixed(2)}×`;
+				rows.push(
+					`| ${CLIENT_TITLES[scenario]}, ${variant} | ${metric.label}${unit} | ${cellText(cell)} | ${metric.goalText ?? ''} | ${ratio} |`
+				);
+			}
+		}
+	}
+	const failed = run.measurements.filter(
+		(m) => CLIENT_SCENARIOS.includes(m.scenario) && typeof m.result.error === 'string'
+	);
+	for (const f of failed)
+		rows.push(
+			`| ${CLIENT_TITLES[f.scenario]}, ${f.variant} | run ${f.run} failed: ${String(f.result.error).split('\n')[0]!.replace(/\|/g, '/')} | | | |`
+		);
+	const ms = run.measurements.filter((m) => CLIENT_SCENARIOS.includes(m.scenario));
+	return [
+		...runLines(run, ms),
+		'Cells: median (min–max) over the runs; Kith alone (no other chat client runs here).',
+		'',
+		...rows
+	].join('\n');
+}
+
 export function tables(run: BenchRun): Record<string, string> {
 	const out: Record<string, string> = {};
-	const scenarios = [...new Set(run.measurements.map((m) => m.scenario))];
+	const scenarios = [...new Set(run.measurements.map((m) => m.scenario))].filter(
+		(s) => !CLIENT_SCENARIOS.includes(s)
+	);
+	if (run.measurements.some((m) => CLIENT_SCENARIOS.includes(m.scenario)))
+		out.client = clientTable(run);
 	for (const scenario of scenarios) {
 		const ms = run.measurements.filter((m) => m.scenario === scenario);
 		const variants = [...new Set(ms.map((m) => m.variant))];
@@ -332,22 +526,34 @@ export function tables(run: BenchRun): Record<string, string> {
 		}
 		out[scenario] = [...head, ...rows].join('\n');
 	}
-	const m = run.machine;
-	out.machine = [
-		`Run ${run.startedAt}${run.quick ? ' (`--quick`)' : ''}: ${run.runs} run(s) per figure, ${Math.round(run.seconds)} s.`,
-		`Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGB} GB, ${m.os}, Node ${m.node}, ${m.chromium}.`,
-		`Load average at start: ${run.loadavgAtStart.map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine). ` +
-			`Per measurement (1 min): ${fmt(Math.min(...loads(run)))}–${fmt(Math.max(...loads(run)))}.`,
-		'Cells: median (min–max) over the runs. Ratios: Kith’s median over the best peer’s (the better of',
-		'@y/websocket-server and Hocuspocus) and over the forwarder’s, from the same run.'
-	].join('\n');
+	// The machine block describes the relay tables: a client-only run leaves it alone (the
+	// client table carries its own run line).
+	if (scenarios.length)
+		out.machine = [
+			...runLines(
+				run,
+				run.measurements.filter((x) => !CLIENT_SCENARIOS.includes(x.scenario))
+			),
+			'Cells: median (min–max) over the runs. Ratios: Kith’s median over the best peer’s (the better of',
+			'@y/websocket-server and Hocuspocus) and over the forwarder’s, from the same run.'
+		].join('\n');
 	return out;
 }
 
-function loads(run: BenchRun): number[] {
-	const l = run.measurements
-		.map((m) => num(m.result.loadavg))
-		.filter((x): x is number => x !== undefined);
+/** When, on what, and how busy the machine was. */
+function runLines(run: BenchRun, ms: Measurement[]): string[] {
+	const m = run.machine;
+	const l = loads(ms);
+	return [
+		`Run ${run.startedAt}${run.quick ? ' (`--quick`)' : ''}: ${run.runs} run(s) per figure, ${Math.round(run.seconds)} s.`,
+		`Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGB} GB, ${m.os}, Node ${m.node}, ${m.chromium}.`,
+		`Load average at start: ${run.loadavgAtStart.map((x) => x.toFixed(2)).join(' / ')} (1 / 5 / 15 min; other work shares this machine). ` +
+			`Per measurement (1 min): ${fmt(Math.min(...l))}–${fmt(Math.max(...l))}.`
+	];
+}
+
+function loads(ms: Measurement[]): number[] {
+	const l = ms.map((m) => num(m.result.loadavg)).filter((x): x is number => x !== undefined);
 	return l.length ? l : [NaN];
 }
 
