@@ -17,6 +17,7 @@ import {
 	describeChanges,
 	directMessageId,
 	GENERAL_CHANNEL_ID,
+	inboxTypes,
 	isDerivedConversationId,
 	parseReactionKey,
 	workspaceTypes,
@@ -327,6 +328,29 @@ export function validateWorkspaceWrite(
 		const kind = ctx.kindOf(key);
 		if (kind !== null && kind !== 'channel')
 			return 'lists a private conversation as a public channel';
+	}
+	return null;
+}
+
+/**
+ * Checks a transaction on `inbox:<user>` (opened only by that user, connection.ts): the relay
+ * writes it; the person's own devices may write back what they hold (a relay that lost its
+ * data is given it again), in the inbox's shape. It lists conversation ids and nothing else:
+ * what is listed is only what the person's devices try to open, so it grants nothing.
+ */
+export function validateInboxWrite(doc: Y.Doc, tr: Y.Transaction): Violation {
+	const shape = checkShape(doc, tr, ['conversations']);
+	if (shape) return shape;
+	const { conversations } = inboxTypes(doc);
+	for (const [key, change] of mapChanges(conversations as Y.Map<unknown>, tr)) {
+		if (change.action === 'delete') continue;
+		if (!Patterns.id.test(key)) return 'bad conversation id in an inbox';
+		const value = conversations.get(key) as unknown;
+		if (
+			!isObject(value) ||
+			!CONVERSATION_KINDS.includes((value as { kind: ConversationKind }).kind)
+		)
+			return 'bad inbox entry';
 	}
 	return null;
 }

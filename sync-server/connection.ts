@@ -99,6 +99,9 @@ export class Connections {
 		}
 		const parsed = parseDocName(name);
 		if (!parsed) return refuse(CloseCode.unknownDocument, 'unknown document');
+		if (parsed.kind === 'inbox' && parsed.user !== user) {
+			return refuse(CloseCode.forbidden, "another person's inbox");
+		}
 
 		let entry;
 		try {
@@ -108,6 +111,7 @@ export class Connections {
 				if (!mayOpenConversation(entry.doc, parsed.id, user, workspace)) {
 					return refuse(CloseCode.forbidden, 'not a member of this conversation');
 				}
+				this.docs.ensureListed(entry, user);
 			}
 		} catch (err) {
 			if (err instanceof OverloadedError) return refuse(CloseCode.overloaded, 'overloaded');

@@ -5,7 +5,6 @@ import {
 	compareIds,
 	conversationDocName,
 	conversationTypes,
-	directMessageId,
 	mentions,
 	readMeta,
 	type ConversationMeta,
@@ -152,10 +151,7 @@ export class FreedConversations {
 
 /**
  * Conversation ids this device has created or opened, so they are listed even before the
- * workspace (channels) or the other person (direct messages) lists them.
- *
- * TODO(integrator): the Dexie index's `conversation_members` table answers "which
- * conversations am I in" without opening every document; swap it in here.
+ * relay lists them in the person's inbox (offline, or a relay not reached yet).
  */
 export class KnownConversations {
 	readonly #key: string;
@@ -190,11 +186,15 @@ interface Open {
 
 /**
  * The person's conversations (channels they belong to and direct messages) with unread counts.
- * It opens the document of every candidate (public channels, known ids, a direct message with
- * each person in the workspace) through the opener, and releases them on `destroy()`.
+ * It opens the document of every candidate through the opener, and releases them on
+ * `destroy()`. The candidates are the conversations the relay lists in the person's inbox
+ * (`inbox:<me>`, written by the relay as it accepts membership changes: a direct message
+ * someone else started arrives this way) and the ids this device knows: never one document
+ * per public channel or per person, which would hold a relay connection for each (a
+ * workspace of 500 people would open 500 sockets per device).
  *
  * @example
- * const list = new ConversationList(opener, directory, markers, known);
+ * const list = new ConversationList(opener, directory, markers, known, freed, inbox);
  * list.channels; list.directMessages; list.unread(id)
  */
 export class ConversationList {
@@ -203,6 +203,7 @@ export class ConversationList {
 	readonly #markers: ReadMarkers;
 	readonly #known: KnownConversations;
 	readonly #freed: FreedConversations;
+	readonly #inbox: { readonly value: readonly string[] } | null;
 	readonly #open = new SvelteMap<string, Open>();
 	// Bookkeeping of in-flight opens, never rendered: deliberately not reactive.
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -211,12 +212,10 @@ export class ConversationList {
 	#destroyed = false;
 
 	readonly #candidates = $derived.by(() => {
-		const me = this.#directory.me;
 		// Built whole on each change and never mutated after: a plain Set is right here.
 		// eslint-disable-next-line svelte/prefer-svelte-reactivity
 		const ids = new Set<string>(this.#known.ids);
-		for (const c of this.#directory.channels) ids.add(c.id);
-		for (const u of this.#directory.users) if (u.id !== me) ids.add(directMessageId(me, u.id));
+		for (const id of this.#inbox?.value ?? []) ids.add(id);
 		for (const id of this.#freed.entries.keys()) ids.delete(id);
 		return ids;
 	});
@@ -261,13 +260,16 @@ export class ConversationList {
 		directory: WorkspaceDirectory,
 		markers: ReadMarkers,
 		known: KnownConversations,
-		freed: FreedConversations = new FreedConversations('')
+		freed: FreedConversations = new FreedConversations(''),
+		/** The person's inbox (`readInbox` of `inbox:<me>`, reactive); null: known ids only. */
+		inbox: { readonly value: readonly string[] } | null = null
 	) {
 		this.#opener = opener;
 		this.#directory = directory;
 		this.#markers = markers;
 		this.#known = known;
 		this.#freed = freed;
+		this.#inbox = inbox;
 		this.#stop = $effect.root(() => {
 			$effect(() => {
 				const wanted = this.#candidates;
