@@ -39,13 +39,28 @@ function itemValues(item: Y.Item): MessageRecord[] {
 }
 
 /**
+ * Descriptions already made, per transaction: the index, the message list and the sidebar each
+ * describe every transaction, and describing one walks the changed arrays' items (Yjs's
+ * `YEvent.changes`): once is enough. Read-only for callers.
+ */
+const described = new WeakMap<Y.Transaction, ConversationChanges>();
+
+/**
  * Describes a transaction on a conversation document. Call it from
- * `doc.on('afterTransaction', tr => …)`.
+ * `doc.on('afterTransaction', tr => …)`: every listener of one transaction gets the same
+ * (shared, not to be changed) description.
  *
  * @example
  * doc.on('afterTransaction', (tr) => index.apply(describeChanges(doc, tr)))
  */
 export function describeChanges(doc: Y.Doc, tr: Y.Transaction): ConversationChanges {
+	if (tr.doc !== doc) throw new Error('describeChanges: the transaction is of another document');
+	let changes = described.get(tr);
+	if (!changes) described.set(tr, (changes = describe(doc, tr)));
+	return changes;
+}
+
+function describe(doc: Y.Doc, tr: Y.Transaction): ConversationChanges {
 	const t = conversationTypes(doc);
 	// A fresh Y.Doc whose first update arrives before anyone asked for its typed maps and arrays
 	// (loading from IndexedDB or the relay) integrates them as plain AbstractTypes, and
