@@ -126,7 +126,10 @@ export class SummaryView {
 		}
 		const others: string[] = [];
 		const mentioning: string[] = [];
+		let last: string | null = null;
 		for (const r of this.#records.values()) {
+			if (r.parent_message_id === null && (last === null || compareIds(r.id, last) > 0))
+				last = r.id;
 			if (this.#isOthers(r)) others.push(r.id);
 			if (this.#isMention(r)) mentioning.push(r.id);
 		}
@@ -134,7 +137,7 @@ export class SummaryView {
 		mentioning.sort(compareIds);
 		this.#others = others;
 		this.#mentioning = mentioning;
-		this.#last = newestTopLevel(this.#records.values());
+		this.#last = last;
 		this.#summary = this.#make();
 	}
 
