@@ -1,79 +1,53 @@
 import { untrack } from 'svelte';
-import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import { SvelteMap, SvelteSet, createSubscriber } from 'svelte/reactivity';
 import type * as Y from 'yjs';
+import { compareIds, conversationDocName, type ConversationMeta } from '$lib/model';
 import {
-	compareIds,
-	conversationDocName,
-	conversationTypes,
-	mentions,
-	readMeta,
-	type ConversationMeta,
-	type MessageRecord
-} from '$lib/model';
-import { DocSnapshot } from './doc-snapshot.svelte';
+	readSummary,
+	SummaryView,
+	type ConversationSummary,
+	type IncomingMessage
+} from './conversation-summary';
 import { materializeConversation } from './conversation.svelte';
 import type { DocOpener } from './doc-opener';
 import { countAfter, type ReadMarkers } from './read-markers.svelte';
 import type { WorkspaceDirectory } from './workspace.svelte';
 import { handleError } from './errors.svelte';
 
-/** What the sidebar needs of one conversation, read cheaply (no edits, no reactions). */
-export interface ConversationSummary {
-	meta: ConversationMeta | null;
-	memberIds: string[];
-	/** Ids of others' live top-level messages, sorted: unread counts are a binary search. */
-	othersMessageIds: string[];
-	/** The newest top-level message id, for ordering by activity. */
-	lastMessageId: string | null;
-	/** Ids of others' live messages and replies that mention me, sorted (unread mentions). */
-	mentionIds: string[];
-	/** Others' newest live top-level message, for notifications. */
-	newestFromOthers: IncomingMessage | null;
-}
+export { readSummary, type ConversationSummary, type IncomingMessage };
 
-/** What a notification says of a message. */
-export interface IncomingMessage {
-	id: string;
-	created_by: string;
-	content: string;
-	hasAttachments: boolean;
-	isVoice: boolean;
-}
+/**
+ * One conversation's summary for the list, kept by {@link SummaryView} while something shows
+ * it: a post costs what it changed, not the size of the conversation.
+ */
+class LiveSummary {
+	readonly #doc: Y.Doc;
+	readonly #me: string;
+	readonly #subscribe: () => void;
+	#view: SummaryView | null = null;
 
-export function readSummary(doc: Y.Doc, me: string): ConversationSummary {
-	const t = conversationTypes(doc);
-	const others: string[] = [];
-	const mentioning: string[] = [];
-	let last: string | null = null;
-	let newest: MessageRecord | null = null;
-	for (const r of t.messages) {
-		if (last === null || compareIds(r.id, last) > 0) last = r.id;
-		if (r.created_by !== me && !r.deleted_at) {
-			others.push(r.id);
-			if (mentions(r.content, me)) mentioning.push(r.id);
-			if (newest === null || compareIds(r.id, newest.id) > 0) newest = r;
-		}
+	constructor(doc: Y.Doc, me: string) {
+		this.#doc = doc;
+		this.#me = me;
+		this.#subscribe = createSubscriber((update) => {
+			const view = new SummaryView(doc, me);
+			const onTransaction = (tr: Y.Transaction) => {
+				if (view.apply(tr)) update();
+			};
+			this.#view = view;
+			doc.on('afterTransaction', onTransaction);
+			return () => {
+				doc.off('afterTransaction', onTransaction);
+				this.#view = null;
+			};
+		});
 	}
-	// A mention in a thread counts too: it is read when the thread is (ConversationView).
-	for (const r of t.replies) {
-		if (r.created_by !== me && !r.deleted_at && mentions(r.content, me)) mentioning.push(r.id);
+
+	get value(): ConversationSummary {
+		this.#subscribe();
+		// Unobserved (read outside a reactive context), nothing keeps a view current: read afresh.
+		return this.#view?.summary ?? readSummary(this.#doc, this.#me);
 	}
-	others.sort(compareIds);
-	mentioning.sort(compareIds);
-	return {
-		meta: readMeta(doc),
-		memberIds: [...t.members.keys()],
-		othersMessageIds: others,
-		lastMessageId: last,
-		mentionIds: mentioning,
-		newestFromOthers: newest && {
-			id: newest.id,
-			created_by: newest.created_by,
-			content: newest.content,
-			hasAttachments: newest.file_attachments.length > 0,
-			isVoice: newest.audio_url !== null
-		}
-	};
 }
 
 /** One row of the sidebar. */
@@ -181,7 +155,7 @@ export class KnownConversations {
 
 interface Open {
 	doc: Y.Doc;
-	summary: DocSnapshot<ConversationSummary>;
+	summary: LiveSummary;
 }
 
 /**
@@ -299,7 +273,7 @@ export class ConversationList {
 					if (this.#destroyed) return this.#opener.release(name);
 					const me = this.#directory.me;
 					materializeConversation(doc);
-					this.#open.set(id, { doc, summary: new DocSnapshot(doc, (d) => readSummary(d, me)) });
+					this.#open.set(id, { doc, summary: new LiveSummary(doc, me) });
 				},
 				(e: unknown) => {
 					this.#pending.delete(id);
