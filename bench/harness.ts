@@ -410,6 +410,13 @@ export interface ColdJoinParams {
 	messages: number;
 	/** Devices that wrote the channel (client ids): many people post in a real channel. */
 	devices: number;
+	/**
+	 * How long the channel then sits idle, its uploader still connected, before RSS is read
+	 * again (0: not measured). Kith turns a document with no write for DOC_HOT_MS (10 s) into
+	 * bytes (docs/ARCHITECTURE.md, "The relay's memory"): this is what holding an idle channel
+	 * costs, as a relay does most of the time.
+	 */
+	idleHoldMs?: number;
 }
 
 export interface ColdJoinResult {
@@ -426,6 +433,8 @@ export interface ColdJoinResult {
 	rssMB: number;
 	peakMB: number;
 	idleRssMB: number;
+	/** Relay RSS holding the channel after `idleHoldMs` without a write (null: not measured). */
+	heldIdleRssMB: number | null;
 }
 
 /** A channel of `messages` messages: a new device joins; a device that holds it reconnects. */
@@ -463,6 +472,11 @@ export async function coldJoinScenario(
 			mode: 'upToDate'
 		});
 		const mem = memory(relay.pid);
+		let heldIdleRssMB: number | null = null;
+		if (p.idleHoldMs) {
+			await pause('settle: channel held idle', p.idleHoldMs);
+			heldIdleRssMB = memory(relay.pid).rssMB;
+		}
 		await ctx.load.call('closeSeeder', {});
 		return {
 			relay: kind,
@@ -476,7 +490,8 @@ export async function coldJoinScenario(
 			reconnectMs: u.ms,
 			rssMB: mem.rssMB,
 			peakMB: mem.peakMB,
-			idleRssMB
+			idleRssMB,
+			heldIdleRssMB
 		};
 	});
 }

@@ -175,6 +175,13 @@ export const METRICS: Metric[] = [
 	},
 	{
 		scenario: 'coldJoin',
+		label: 'relay RSS holding the channel, 12 s without a write',
+		unit: 'MB',
+		better: 'lower',
+		get: path('heldIdleRssMB')
+	},
+	{
+		scenario: 'coldJoin',
 		label: 'relay RSS peak',
 		unit: 'MB',
 		better: 'lower',

@@ -90,8 +90,8 @@ const PLAN = quick
 	: {
 			fanout: { clients: [2, 50, 200], intervalMs: 20, count: 500 },
 			throughput: { writers: 20, perWriter: 1500, window: 8 },
-			coldJoin: { messages: 100_000, devices: 16 },
-			manyDocs: { docs: 1000, idleMs: 1000, concurrency: 100, settleMs: 3000 },
+			coldJoin: { messages: 100_000, devices: 16, idleHoldMs: 12_000 },
+			manyDocs: { docs: 1000, idleMs: 1000, concurrency: 100, settleMs: 14_000 },
 			durability: { messages: 100_000, devices: 16 },
 			client: {
 				coldOpen: [10_000, 100_000],
@@ -172,7 +172,7 @@ const relayScenarios: Scenario[] = [
 						Record<string, unknown>
 					>,
 				show: (r) =>
-					`join ${String(r.joinMs)} ms / ${String(r.joinBytes)} B, reconnect ${String(r.reconnectBytes)} B, RSS ${String(r.rssMB)} MB`
+					`join ${String(r.joinMs)} ms / ${String(r.joinBytes)} B, reconnect ${String(r.reconnectBytes)} B, RSS ${String(r.rssMB)} MB${r.heldIdleRssMB === null ? '' : `, ${String(r.heldIdleRssMB)} MB idle`}`
 			}
 		]
 	},
