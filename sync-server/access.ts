@@ -3,7 +3,7 @@
  *
  * Writes are checked after Yjs applied them, on the transaction they made: the relay applies
  * each incoming update in its own transaction with the connection as origin, describes it
- * (the model's describeChanges plus the deletions below), and when a rule is broken restores
+ * (changes.ts, the model's describeChanges in O(what it wrote), plus the deletions below), and when a rule is broken restores
  * the document from storage before anything else runs (docs.ts).
  */
 import * as Y from 'yjs';
@@ -14,7 +14,6 @@ import {
 	Patterns,
 	WorkspaceKey,
 	conversationTypes,
-	describeChanges,
 	directMessageId,
 	GENERAL_CHANNEL_ID,
 	isDerivedConversationId,
@@ -27,6 +26,7 @@ import {
 	type MessageRecord,
 	type UserRecord
 } from '../src/lib/model/index.ts';
+import { arrayChanges, describeWrite } from './changes.ts';
 
 /** A broken rule: the reason goes to the log (never to other clients). */
 export type Violation = string | null;
@@ -61,8 +61,7 @@ function checkShape(doc: Y.Doc, tr: Y.Transaction, keys: readonly string[]): Vio
 					return 'nests a Y type in a map';
 			}
 		} else if (type instanceof Y.Array) {
-			const { added } = new Y.YArrayEvent(type, tr).changes;
-			for (const item of added) {
+			for (const item of arrayChanges(type, tr).added) {
 				if (!(item.content instanceof Y.ContentAny))
 					return 'inserts something other than a JSON record';
 			}
@@ -177,7 +176,7 @@ export function validateConversationWrite(
 	if (metaChanges.size > 0 && !recreation) return 'meta is written once, at creation';
 
 	const creator = t.meta.get(MetaKey.createdBy);
-	const changes = describeChanges(doc, tr);
+	const changes = describeWrite(doc, tr);
 	const memberChanges = mapChanges(t.members as Y.Map<unknown>, tr);
 	const wasMember = (u: string): boolean => {
 		const c = memberChanges.get(u);
@@ -225,7 +224,7 @@ export function validateConversationWrite(
 	// Deleted records: one's own, or a duplicate tombstone purged by purgeDeleted.
 	for (const array of [t.messages, t.replies]) {
 		if (!(tr.changed as Map<unknown, unknown>).has(array)) continue;
-		for (const item of new Y.YArrayEvent(array, tr).changes.deleted) {
+		for (const item of arrayChanges(array, tr).deleted) {
 			if (!(item.content instanceof Y.ContentAny)) continue;
 			for (const record of item.content.getContent() as unknown[]) {
 				if (!isRecord(record)) continue;

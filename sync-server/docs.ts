@@ -23,7 +23,6 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import {
 	conversationTypes,
-	describeChanges,
 	parseDocName,
 	workspaceTypes,
 	type ConversationKind
@@ -35,6 +34,7 @@ import {
 	validateWorkspaceWrite,
 	type Violation
 } from './access.ts';
+import { describeWrite } from './changes.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -860,7 +860,7 @@ function onlyOwnContent(entry: DocEntry, tr: Y.Transaction, user: string): boole
 		);
 	}
 	const t = conversationTypes(doc);
-	const changes = describeChanges(doc, tr);
+	const changes = describeWrite(doc, tr);
 	return (
 		t.meta.get('created_by') === user &&
 		[...t.members.values()].every((m) => m?.added_by === user) &&
