@@ -37,6 +37,7 @@ import {
 import { describeWrite } from './changes.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import { MemoryRelease } from './memory.ts';
 import type { Metrics } from './metrics.ts';
 import {
 	CloseCode,
@@ -172,13 +173,17 @@ export class Docs {
 	readonly userBuckets = new Map<string, { bucket: Bucket; conns: number }>();
 	/** Set by main.ts in cluster mode only. */
 	cluster: DocsCluster | null = null;
+	/** Full GCs once evicted documents' memory is garbage and the relay is quiet (memory.ts). */
+	readonly memory: MemoryRelease;
 
 	constructor(
 		readonly config: Config,
 		readonly storage: Store,
 		readonly log: Logger,
 		readonly metrics: Metrics
-	) {}
+	) {
+		this.memory = new MemoryRelease(log, metrics.memoryReleases);
+	}
 
 	/** The loaded document, reading it from storage first if needed (synchronously). */
 	get(name: string): DocEntry {
@@ -195,6 +200,7 @@ export class Docs {
 			if (this.docs.size >= this.config.maxDocsInMemory)
 				throw new OverloadedError('too many documents in memory');
 		}
+		this.memory.busy();
 		const parsed = parseDocName(name);
 		const stored = this.storage.load(name);
 		const doc = this.#buildDoc(stored.updates, name);
@@ -477,8 +483,9 @@ export class Docs {
 			if (list) list.push(b);
 			else perDoc.set(entry, [b]);
 		});
-		// A waiting compaction is pushed back by every commit while traffic lasts.
+		// A waiting compaction (and memory release) is pushed back by every commit while traffic lasts.
 		if (this.#compactTimer && !this.#compactUrgent) this.#compactTimer.refresh();
+		this.memory.busy();
 		for (const [entry, list] of perDoc) {
 			this.#forward(entry, list);
 			this.cluster?.committed(entry, list);
@@ -762,6 +769,7 @@ export class Docs {
 		this.docs.delete(entry.name);
 		this.cluster?.evicted(entry);
 		this.metrics.docs.set(this.docs.size);
+		this.memory.freed();
 		this.log.debug({ doc: entry.name }, 'document evicted');
 	}
 
@@ -837,6 +845,7 @@ export class Docs {
 			if (entry.idleTimer) clearTimeout(entry.idleTimer);
 		}
 		this.docs.clear();
+		this.memory.stop();
 		if (this.#retryTimer) clearTimeout(this.#retryTimer);
 		if (this.#compactTimer) clearTimeout(this.#compactTimer);
 		return ok;

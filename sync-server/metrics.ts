@@ -64,6 +64,11 @@ export function createMetrics() {
 			labelNames: ['code'],
 			registers: [registry]
 		}),
+		memoryReleases: new Counter({
+			name: 'kith_memory_releases_total',
+			help: 'Full GCs run after documents left memory, once the relay was quiet (memory.ts)',
+			registers: [registry]
+		}),
 		refusedWrites: new Counter({
 			name: 'kith_refused_writes_total',
 			help: 'Updates refused by validation',
