@@ -17,6 +17,11 @@ export function createMetrics() {
 			help: 'Documents loaded in memory',
 			registers: [registry]
 		}),
+		coldDocs: new Gauge({
+			name: 'kith_docs_cold',
+			help: 'Documents in memory held as their stored bytes, without a Y.Doc',
+			registers: [registry]
+		}),
 		updatesIn: new Counter({
 			name: 'kith_updates_in_total',
 			help: 'Document updates accepted from clients',
