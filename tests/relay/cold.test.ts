@@ -190,4 +190,28 @@ describe('a relay holding idle conversations cold', () => {
 		expect(readMessages(c.doc).map((m) => m.content)).not.toContain('forged');
 		for (const p of [a, c]) p.provider.destroy();
 	});
+
+	it('keeps relaying presence after a refused write rebuilt the document', async () => {
+		// restore() replaces the Y.Doc; the Awareness used to live on the old one and was
+		// destroyed with it, listeners and all: presence stopped reaching anyone.
+		const a = await coldGroup('7003');
+		const c = connect(relay, 'conv:7003', alice.token);
+		await synced(c.provider);
+		const b = connect(relay, 'conv:7003', bob.token);
+		await synced(b.provider);
+		const closes: number[] = [];
+		b.provider.on('connection-close', (ev: { code: number } | null) => {
+			if (ev) closes.push(ev.code);
+		});
+		postMessage(b.doc, { content: 'forged', created_by: alice.user });
+		await until(() => closes.includes(4422), 5000, 'the forged write refused');
+		b.provider.destroy();
+		a.awareness.setLocalStateField('user', { id: alice.user, name: 'Alice', color: '#3b82f6' });
+		await until(
+			() => c.awareness.getStates().get(a.doc.clientID) !== undefined,
+			5000,
+			'alice’s presence at her other connection'
+		);
+		for (const p of [a, c]) p.provider.destroy();
+	});
 });
