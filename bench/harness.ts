@@ -13,8 +13,7 @@ import { newId } from '../src/lib/model/index.ts';
 import type { Command, Identity, LatencySummary } from './load/worker.ts';
 import { cpuSeconds, memory, rssSampler } from './proc.ts';
 import { startRelay, type Relay, type RelayKind } from './relays.ts';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { pause, phase } from './trace.ts';
 
 /** The load process: one command at a time, with progress marks. */
 export class LoadProcess {
@@ -48,6 +47,15 @@ export class LoadProcess {
 	}
 
 	call<T>(cmd: Command, args: unknown, onMark?: (m: string) => void, timeoutMs = 600_000) {
+		return phase(`load ${cmd}`, () => this.#call<T>(cmd, args, onMark, timeoutMs));
+	}
+
+	#call<T>(
+		cmd: Command,
+		args: unknown,
+		onMark: ((m: string) => void) | undefined,
+		timeoutMs: number
+	) {
 		const id = this.#next++;
 		return new Promise<T>((resolve, reject) => {
 			const timer = setTimeout(() => {
@@ -81,18 +89,82 @@ export interface Ctx {
 	keys: DeviceKeyPair[];
 	/** A fixed channel for the cold-join scenario, so the load process builds it once. */
 	bigConv: string;
+	/** A fixed channel for the durability scenario, so the load process stores it once per mode. */
+	storeConv: string;
+	/** Relays started ahead by `prestart`, not used yet, by `warmKey`. */
+	warm: Map<string, Relay[]>;
 }
 
 export function createCtx(keyCount = 210): Ctx {
 	return {
 		load: new LoadProcess(),
 		keys: Array.from({ length: keyCount }, () => generateKeyPair()),
-		bigConv: newId()
+		bigConv: newId(),
+		storeConv: newId(),
+		warm: new Map()
 	};
 }
 
+type StartOptions = Parameters<typeof startRelay>[1];
+const warmKey = (kind: RelayKind, options: StartOptions = {}): string =>
+	`${kind} ${JSON.stringify(options.env ?? {})}`;
+
+/**
+ * Starts the relays of the next measurements all at once, then waits until none of them uses
+ * CPU: set-up, with nothing measured meanwhile. Each measurement then takes its own fresh,
+ * unused relay (`withRelay`) instead of starting one; an idle relay waiting for its turn uses no
+ * CPU. On 2 cores this halves the time spent starting relays (Kith through tsx takes 1–3 s,
+ * 17 times in a quick run). A relay that fails to start here is started again, and its error
+ * reported, by its measurement.
+ */
+export async function prestart(ctx: Ctx, kinds: RelayKind[], options: StartOptions = {}) {
+	await phase('start relays together', async () => {
+		const started = await Promise.allSettled(kinds.map((k) => startRelay(k, options)));
+		const relays = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+		for (const relay of relays) {
+			const key = warmKey(relay.kind, options);
+			ctx.warm.set(key, [...(ctx.warm.get(key) ?? []), relay]);
+		}
+		await untilIdle(relays.map((r) => r.pid));
+	});
+}
+
+/** Stops the relays that `prestart` started and no measurement took. */
+export async function stopWarm(ctx: Ctx): Promise<void> {
+	const left = [...ctx.warm.values()].flat();
+	ctx.warm.clear();
+	await Promise.all(left.map((r) => r.stop()));
+}
+
+/** Waits until none of the processes used CPU for `quietMs` (at most `maxMs`). */
+async function untilIdle(pids: number[], quietMs = 300, maxMs = 5000): Promise<void> {
+	const started = performance.now();
+	const read = (): number =>
+		pids.reduce((a, pid) => {
+			try {
+				return a + cpuSeconds(pid);
+			} catch {
+				return a;
+			}
+		}, 0);
+	let last = read();
+	let quietSince = performance.now();
+	while (performance.now() - started < maxMs) {
+		await new Promise((r) => setTimeout(r, 100));
+		const now = read();
+		if (now !== last) {
+			last = now;
+			quietSince = performance.now();
+		} else if (performance.now() - quietSince >= quietMs) return;
+	}
+}
+
 /** Tokens from the challenge flow for Kith (src/lib/sync/relay-auth.ts); any string for peers. */
-async function identities(relay: Relay, keys: DeviceKeyPair[]): Promise<Identity[]> {
+function identities(relay: Relay, keys: DeviceKeyPair[]): Promise<Identity[]> {
+	return phase('tokens', () => challengeTokens(relay, keys));
+}
+
+async function challengeTokens(relay: Relay, keys: DeviceKeyPair[]): Promise<Identity[]> {
 	if (!relay.kind.startsWith('kith')) return keys.map((k) => ({ user: k.userId, token: 'bench' }));
 	const out: Identity[] = [];
 	for (let i = 0; i < keys.length; i += 20) {
@@ -146,11 +218,14 @@ async function storageWrites(relay: Relay) {
 }
 
 async function withRelay<T>(
+	ctx: Ctx,
 	kind: RelayKind,
 	fn: (relay: Relay) => Promise<T>,
-	options: Parameters<typeof startRelay>[1] = {}
+	options: StartOptions = {}
 ): Promise<T> {
-	const relay = await startRelay(kind, options);
+	const relay =
+		(options.dataDir ? undefined : ctx.warm.get(warmKey(kind, options))?.shift()) ??
+		(await startRelay(kind, options));
 	try {
 		return await fn(relay);
 	} finally {
@@ -190,7 +265,7 @@ export async function fanoutScenario(
 	p: FanoutParams
 ): Promise<FanoutResult> {
 	const loadavg = load1();
-	return withRelay(kind, async (relay) => {
+	return withRelay(ctx, kind, async (relay) => {
 		const cpu0 = cpuSeconds(relay.pid);
 		const rss = rssSampler(relay.pid);
 		if (kind === 'echo') {
@@ -265,7 +340,7 @@ export async function throughputScenario(
 	p: ThroughputParams
 ): Promise<ThroughputResult> {
 	const loadavg = load1();
-	return withRelay(kind, async (relay) => {
+	return withRelay(ctx, kind, async (relay) => {
 		let cpu0 = cpuSeconds(relay.pid);
 		let t0 = performance.now();
 		let cpu = NaN;
@@ -360,8 +435,8 @@ export async function coldJoinScenario(
 	p: ColdJoinParams
 ): Promise<ColdJoinResult> {
 	const loadavg = load1();
-	return withRelay(kind, async (relay) => {
-		await sleep(300);
+	return withRelay(ctx, kind, async (relay) => {
+		await pause('settle: idle RSS', 300);
 		const idleRssMB = memory(relay.pid).rssMB;
 		const [owner, reader] = await identities(relay, ctx.keys.slice(0, 2));
 		const base = {
@@ -436,10 +511,11 @@ export async function manyDocsScenario(
 ): Promise<ManyDocsResult> {
 	const loadavg = load1();
 	return withRelay(
+		ctx,
 		kind,
 		async (relay) => {
 			const [owner] = await identities(relay, ctx.keys.slice(0, 1));
-			await sleep(500);
+			await pause('settle: idle RSS', 500);
 			const idleRssMB = memory(relay.pid).rssMB;
 			const r = await ctx.load.call<{ failed: number; ms: number }>('openMany', {
 				target: relay.target,
@@ -447,10 +523,10 @@ export async function manyDocsScenario(
 				docs: p.docs,
 				concurrency: p.concurrency
 			});
-			await sleep(200);
+			await pause('settle: open RSS', 200);
 			const openRssMB = memory(relay.pid).rssMB;
 			await ctx.load.call('closeMany', {});
-			await sleep(p.idleMs + (p.settleMs ?? 3000));
+			await pause('settle: eviction', p.idleMs + (p.settleMs ?? 3000));
 			const closedRssMB = memory(relay.pid).rssMB;
 			let docsInMemory: number | null = null;
 			if (kind.startsWith('kith')) {
@@ -500,7 +576,7 @@ export async function durabilityScenario(ctx: Ctx, p: DurabilityParams): Promise
 	const dataDir = mkdtempSync(join(tmpdir(), 'kith-bench-store-'));
 	try {
 		const owner = ctx.keys[0]!;
-		const conv = newId();
+		const conv = ctx.storeConv;
 		const built = await ctx.load.call<{ rows: number }>('buildStore', {
 			dataDir,
 			conv,
@@ -510,6 +586,7 @@ export async function durabilityScenario(ctx: Ctx, p: DurabilityParams): Promise
 			mode: p.mode
 		});
 		return await withRelay(
+			ctx,
 			'kith',
 			async (relay) => {
 				const [id] = await identities(relay, [owner]);
@@ -590,7 +667,7 @@ export async function clusterScenario(ctx: Ctx, p: ClusterParams): Promise<Clust
 			await c.end();
 		}
 	};
-	await run(`CREATE DATABASE ${name}`);
+	await phase('cluster: create database', () => run(`CREATE DATABASE ${name}`));
 	const url = new URL(admin);
 	url.pathname = `/${name}`;
 	const env = {
@@ -601,11 +678,23 @@ export async function clusterScenario(ctx: Ctx, p: ClusterParams): Promise<Clust
 	const loadavg = load1();
 	const relays: Relay[] = [];
 	try {
-		for (let i = 0; i < p.processes; i++) relays.push(await startRelay('kith', { env }));
+		// The first process creates the schema; the others start together once it is there.
+		relays.push(await startRelay('kith', { env }));
+		const more = await Promise.allSettled(
+			Array.from({ length: p.processes - 1 }, () => startRelay('kith', { env }))
+		);
+		for (const r of more) if (r.status === 'fulfilled') relays.push(r.value);
+		for (const r of more) if (r.status === 'rejected') throw r.reason;
 		const rss = relays.map((r) => rssSampler(r.pid));
 		const targets = relays.map((r) => r.target);
 		const fan = p.fanout;
-		const ids = await identities(relays[0]!, ctx.keys.slice(0, fan.clients + 1));
+		const tp = p.throughput;
+		// One token per device key serves both parts (any process accepts it).
+		const all = await identities(
+			relays[0]!,
+			ctx.keys.slice(0, Math.max(fan.clients, tp.writers) + 1)
+		);
+		const ids = all.slice(0, fan.clients + 1);
 		const f = await ctx.load.call<{ lost: number; latencyMs: LatencySummary }>('fanout', {
 			target: targets[0],
 			targets,
@@ -616,8 +705,7 @@ export async function clusterScenario(ctx: Ctx, p: ClusterParams): Promise<Clust
 			intervalMs: fan.intervalMs,
 			count: fan.count
 		});
-		const tp = p.throughput;
-		const wids = await identities(relays[0]!, ctx.keys.slice(0, tp.writers + 1));
+		const wids = all.slice(0, tp.writers + 1);
 		const t = await ctx.load.call<{ lost: number; updatesPerSecond: number }>('throughput', {
 			target: targets[0],
 			targets,
@@ -638,7 +726,9 @@ export async function clusterScenario(ctx: Ctx, p: ClusterParams): Promise<Clust
 			storageWrites: await storageWrites(relays[0]!)
 		};
 	} finally {
-		for (const r of relays) await r.stop();
-		await run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+		await Promise.all(relays.map((r) => r.stop()));
+		await phase('cluster: drop database', () =>
+			run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {})
+		);
 	}
 }

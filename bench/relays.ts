@@ -4,11 +4,21 @@
  * minus tsx's wrapper process, so that the pid measured is the relay's own).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	mkdtempSync,
+	readFileSync,
+	rmSync,
+	statSync,
+	writeFileSync
+} from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Target } from './load/client.ts';
+import { phase } from './trace.ts';
 
 export type RelayKind = 'kith' | 'kith-normal' | 'ywss' | 'hocuspocus' | 'forwarder' | 'echo';
 
@@ -60,6 +70,27 @@ function freePort(): Promise<number> {
 	});
 }
 
+/**
+ * A peer of bench/peers/ as plain JavaScript (its types stripped by TypeScript, cached in
+ * node_modules/.cache/kith-bench/ until the source changes), run by `node` alone: tsx's loader
+ * added 0.5–2 s to every start of these small servers, as much as some measurements, and
+ * nothing to their work once started (Kith runs as shipped, through tsx).
+ */
+function peerScript(kind: RelayKind): string {
+	const src = `bench/peers/${kind}.ts`;
+	const out = join('node_modules/.cache/kith-bench', `${kind}.mjs`);
+	if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) {
+		const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+		const js = ts.transpileModule(readFileSync(src, 'utf8'), {
+			compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+			fileName: src
+		}).outputText;
+		mkdirSync(dirname(out), { recursive: true });
+		writeFileSync(out, js);
+	}
+	return out;
+}
+
 export interface StartOptions {
 	/** Reuse a Kith DATA_DIR (restart); a fresh temp dir otherwise. */
 	dataDir?: string;
@@ -68,7 +99,17 @@ export interface StartOptions {
 	keepData?: boolean;
 }
 
-export async function startRelay(kind: RelayKind, options: StartOptions = {}): Promise<Relay> {
+/** Relay processes not stopped yet: killed if the bench exits first (a crash, an error). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+	for (const proc of running) proc.kill('SIGKILL');
+});
+
+export function startRelay(kind: RelayKind, options: StartOptions = {}): Promise<Relay> {
+	return phase(`start ${kind}`, () => spawnRelay(kind, options));
+}
+
+async function spawnRelay(kind: RelayKind, options: StartOptions): Promise<Relay> {
 	const node = process.execPath;
 	let dataDir: string | null = null;
 	let args: string[];
@@ -107,14 +148,20 @@ export async function startRelay(kind: RelayKind, options: StartOptions = {}): P
 			dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'hocus-bench-'));
 			env = { ...env, HOCUS_DB: join(dataDir, 'hocuspocus.sqlite') };
 		}
-		args = ['--import', 'tsx', `bench/peers/${kind}.ts`];
+		args = [peerScript(kind)];
 		env = { ...env, PORT: '0' };
 		ready = /listening (\d+)/;
 	}
 	env = { ...env, ...options.env };
 	const proc = spawn(node, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
 	const logs: string[] = [];
-	const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+	running.add(proc);
+	const exited = new Promise<void>((resolve) =>
+		proc.once('exit', () => {
+			running.delete(proc);
+			resolve();
+		})
+	);
 	const port = await new Promise<number>((resolve, reject) => {
 		const timer = setTimeout(
 			() => reject(new Error(`${kind} did not start:\n${logs.join('')}`)),
@@ -152,14 +199,15 @@ export async function startRelay(kind: RelayKind, options: StartOptions = {}): P
 		dataDir,
 		proc,
 		logs,
-		async stop() {
-			if (proc.exitCode === null && proc.signalCode === null) {
-				proc.kill('SIGTERM');
-				const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
-				await exited;
-				clearTimeout(timer);
-			}
-			if (dataDir && !options.keepData) rmSync(dataDir, { recursive: true, force: true });
-		}
+		stop: () =>
+			phase(`stop ${kind}`, async () => {
+				if (proc.exitCode === null && proc.signalCode === null) {
+					proc.kill('SIGTERM');
+					const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+					await exited;
+					clearTimeout(timer);
+				}
+				if (dataDir && !options.keepData) rmSync(dataDir, { recursive: true, force: true });
+			})
 	};
 }

@@ -14,6 +14,8 @@ export interface Measurement {
 	relay: RelayKind;
 	run: number;
 	result: Record<string, unknown>;
+	/** Wall time of the measurement, set-up included (s). */
+	seconds?: number;
 }
 
 export interface Machine {

@@ -3,12 +3,16 @@
  *
  *   npm run bench                  the full run (3 runs of each figure; on 2 cores ~20 min for
  *                                  the relay scenarios, ~10 min for the client ones)
- *   npm run bench -- --quick       a small version (1 run, fewer clients and messages, < 2 min)
+ *   npm run bench -- --quick       a small version (1 run, fewer clients and messages, < 2 min);
+ *                                  JSON only, the tables are left alone (`--doc` to write them)
  *   npm run bench -- --runs 5 --only fanout,coldJoin --relays kith,ywss
  *
  *   npm run bench -- --only client          the client (Chromium) scenarios only (or `relay`)
+ *   npm run bench -- --skip cluster         all but these (cluster needs PostgreSQL and Redis)
+ *   npm run bench -- --trace                print every set-up phase as it ends
  *
- * Writes bench/results/<timestamp>.json and rewrites the tables in docs/BENCHMARKS.md.
+ * Writes bench/results/<timestamp>.json and rewrites the tables in docs/BENCHMARKS.md. Ends
+ * with the time per scenario and where the set-up time went (bench/trace.ts).
  * Relay scenarios run first (against the peers), then the client scenarios (Kith alone, in
  * Debian's Chromium against the built app: bench/client/).
  */
@@ -22,6 +26,8 @@ import {
 	durabilityScenario,
 	fanoutScenario,
 	manyDocsScenario,
+	prestart,
+	stopWarm,
 	throughputScenario,
 	type Ctx
 } from './harness.ts';
@@ -35,6 +41,7 @@ import {
 	searchScenario
 } from './client/scenarios.ts';
 import { KITH_BENCH_ENV, RELAY_LABELS, type RelayKind } from './relays.ts';
+import { phaseSummary, traceEachPhase } from './trace.ts';
 import { CLIENT_SCENARIOS, rewriteDoc, tables, type BenchRun, type Measurement } from './report.ts';
 
 function arg(name: string): string | undefined {
@@ -45,37 +52,46 @@ function arg(name: string): string | undefined {
 const quick = process.argv.includes('--quick');
 const runs = Number(arg('runs') ?? (quick ? 1 : 3));
 const RELAY_SCENARIOS = ['fanout', 'throughput', 'coldJoin', 'manyDocs', 'durability', 'cluster'];
-const only = arg('only')
-	?.split(',')
-	.flatMap((s) => (s === 'client' ? CLIENT_SCENARIOS : s === 'relay' ? RELAY_SCENARIOS : [s]));
+const scenarioList = (list: string | undefined): string[] | undefined =>
+	list
+		?.split(',')
+		.flatMap((s) => (s === 'client' ? CLIENT_SCENARIOS : s === 'relay' ? RELAY_SCENARIOS : [s]));
+const only = scenarioList(arg('only'));
+const skip = scenarioList(arg('skip')) ?? [];
 const relayFilter = arg('relays')?.split(',') as RelayKind[] | undefined;
-const noDoc = process.argv.includes('--no-doc');
+// A quick run (one run, small sizes) is a check, not figures for docs/BENCHMARKS.md, whose
+// tables hold the median and spread of at least 3 runs: it writes its JSON only unless --doc.
+const noDoc = process.argv.includes('--no-doc') || (quick && !process.argv.includes('--doc'));
+traceEachPhase(process.argv.includes('--trace'));
 
+// Quick: every scenario, small. Its time went mostly into starting relays (~30 starts), the
+// fan-out's posting (3 s × 11), fixed waits and seeding the client's device (the app indexes
+// every message on the first open): see the prose of docs/BENCHMARKS.md, "How it measures".
 const PLAN = quick
 	? {
-			fanout: { clients: [2, 50], intervalMs: 20, count: 150 },
-			throughput: { writers: 20, perWriter: 100, window: 8 },
-			coldJoin: { messages: 10_000, devices: 16 },
-			manyDocs: { docs: 200, idleMs: 1000, concurrency: 50 },
-			durability: { messages: 10_000, devices: 16 },
+			fanout: { clients: [2, 50], intervalMs: 20, count: 75 },
+			throughput: { writers: 20, perWriter: 50, window: 8 },
+			coldJoin: { messages: 5_000, devices: 16 },
+			manyDocs: { docs: 200, idleMs: 500, concurrency: 50, settleMs: 1000 },
+			durability: { messages: 5_000, devices: 16 },
 			client: {
-				coldOpen: [10_000],
-				scroll: { messages: 10_000, stepPx: 800, maxSeconds: 5 },
-				post: { messages: 10_000, posts: 8 },
-				search: { messages: 10_000, queries: 6 },
-				catchUp: { messages: 2_000, history: 100, maxSeconds: 60 }
+				coldOpen: [5_000],
+				scroll: { messages: 5_000, stepPx: 800, maxSeconds: 3 },
+				post: { messages: 5_000, posts: 6 },
+				search: { messages: 5_000, queries: 6 },
+				catchUp: { messages: 1_000, history: 100, maxSeconds: 60 }
 			},
 			cluster: {
-				processes: [1, 2, 3],
-				fanout: { clients: 30, intervalMs: 20, count: 150 },
-				throughput: { writers: 12, perWriter: 100, window: 8 }
+				processes: [1, 2],
+				fanout: { clients: 30, intervalMs: 20, count: 75 },
+				throughput: { writers: 12, perWriter: 50, window: 8 }
 			}
 		}
 	: {
 			fanout: { clients: [2, 50, 200], intervalMs: 20, count: 500 },
 			throughput: { writers: 20, perWriter: 1500, window: 8 },
 			coldJoin: { messages: 100_000, devices: 16 },
-			manyDocs: { docs: 1000, idleMs: 1000, concurrency: 100 },
+			manyDocs: { docs: 1000, idleMs: 1000, concurrency: 100, settleMs: 3000 },
 			durability: { messages: 100_000, devices: 16 },
 			client: {
 				coldOpen: [10_000, 100_000],
@@ -100,6 +116,8 @@ interface Scenario {
 	variants: Array<{
 		label: string;
 		relays: RelayKind[];
+		/** Start the variant's relays together before each run of it (harness.ts, `prestart`). */
+		prestart?: boolean;
 		measure: (ctx: Ctx, relay: RelayKind) => Promise<Record<string, unknown>>;
 		show: (r: Record<string, unknown>) => string;
 	}>;
@@ -117,6 +135,7 @@ const relayScenarios: Scenario[] = [
 			label: `${clients} clients`,
 			// The echo has no fan-out: its paced round trip once, beside the smallest channel.
 			relays: relaysFor(i === 0 ? ALL : ALL.filter((r) => r !== 'echo')),
+			prestart: true,
 			measure: (ctx, relay) =>
 				fanoutScenario(ctx, relay, {
 					clients,
@@ -132,6 +151,7 @@ const relayScenarios: Scenario[] = [
 			{
 				label: `${PLAN.throughput.writers} writers`,
 				relays: relaysFor(ALL),
+				prestart: true,
 				measure: (ctx, relay) =>
 					throughputScenario(ctx, relay, PLAN.throughput) as unknown as Promise<
 						Record<string, unknown>
@@ -287,7 +307,12 @@ const clientScenarios: Scenario[] = [
 function machine(): BenchRun['machine'] {
 	let chromium = 'Chromium: not found';
 	try {
-		chromium = execFileSync('chromium', ['--version'], { encoding: 'utf8', timeout: 10_000 })
+		chromium = execFileSync('chromium', ['--version'], {
+			encoding: 'utf8',
+			timeout: 10_000,
+			// Debian's wrapper script prints a shell warning on stderr.
+			stdio: ['ignore', 'pipe', 'ignore']
+		})
 			.split('\n')
 			.find((l) => l.includes('Chromium'))!
 			.trim();
@@ -320,11 +345,14 @@ async function main(): Promise<void> {
 		`bench: ${quick ? 'quick, ' : ''}${runs} run(s); ${run.machine.cores} cores, Node ${run.machine.node}; load ${run.loadavgAtStart.join(' ')}`
 	);
 	const ctx = createCtx();
+	const scenarioSeconds: string[] = [];
 	try {
 		for (const scenario of [...relayScenarios, ...clientScenarios]) {
-			if (only && !only.includes(scenario.name)) continue;
+			if ((only && !only.includes(scenario.name)) || skip.includes(scenario.name)) continue;
+			const scenarioStarted = Date.now();
 			variants: for (const variant of scenario.variants) {
 				for (let i = 1; i <= runs; i++) {
+					if (variant.prestart) await prestart(ctx, variant.relays);
 					for (const relay of variant.relays) {
 						const t = Date.now();
 						const m: Measurement = {
@@ -342,6 +370,7 @@ async function main(): Promise<void> {
 						} catch (err) {
 							if (err instanceof SkipScenario) {
 								console.log(`[${scenario.name} ${variant.label}] skipped: ${err.message}`);
+								await stopWarm(ctx);
 								continue variants;
 							}
 							m.result = { error: (err as Error).message.slice(0, 500) };
@@ -349,12 +378,18 @@ async function main(): Promise<void> {
 								`[${scenario.name} ${variant.label}] run ${i}/${runs} ${RELAY_LABELS[relay]}: FAILED ${(err as Error).message.split('\n')[0]}`
 							);
 						}
+						m.seconds = Math.round((Date.now() - t) / 100) / 10;
 						run.measurements.push(m);
 					}
+					await stopWarm(ctx);
 				}
 			}
+			scenarioSeconds.push(
+				`${scenario.name} ${Math.round((Date.now() - scenarioStarted) / 1000)} s`
+			);
 		}
 	} finally {
+		await stopWarm(ctx);
 		ctx.load.stop();
 		await client.close();
 	}
@@ -373,8 +408,11 @@ async function main(): Promise<void> {
 			console.log('bench: prettier did not run on docs/BENCHMARKS.md');
 		}
 	}
+	console.log(`bench: time per scenario: ${scenarioSeconds.join(', ')}`);
+	console.log(`bench: set-up and waits (summed; includes the load's measured commands):`);
+	for (const line of phaseSummary()) console.log(`  ${line}`);
 	console.log(
-		`bench: ${Math.round(run.seconds)} s; results in ${file}${noDoc ? '' : '; tables in docs/BENCHMARKS.md'}`
+		`bench: total ${Math.round(run.seconds)} s; results in ${file}${noDoc ? '' : '; tables in docs/BENCHMARKS.md'}`
 	);
 }
 

@@ -3,7 +3,7 @@
  *
  * Writes are checked after Yjs applied them, on the transaction they made: the relay applies
  * each incoming update in its own transaction with the connection as origin, describes it
- * (changes.ts, the model's describeChanges in O(what it wrote), plus the deletions below), and when a rule is broken restores
+ * (the model's describeChanges, in O(what it wrote), plus the deletions below), and when a rule is broken restores
  * the document from storage before anything else runs (docs.ts).
  */
 import * as Y from 'yjs';
@@ -13,9 +13,12 @@ import {
 	MetaKey,
 	Patterns,
 	WorkspaceKey,
+	arrayChanges,
 	conversationTypes,
+	describeChanges,
 	directMessageId,
 	GENERAL_CHANNEL_ID,
+	inboxTypes,
 	isDerivedConversationId,
 	parseReactionKey,
 	workspaceTypes,
@@ -26,7 +29,6 @@ import {
 	type MessageRecord,
 	type UserRecord
 } from '../src/lib/model/index.ts';
-import { arrayChanges, describeWrite } from './changes.ts';
 
 /** A broken rule: the reason goes to the log (never to other clients). */
 export type Violation = string | null;
@@ -61,7 +63,7 @@ function checkShape(doc: Y.Doc, tr: Y.Transaction, keys: readonly string[]): Vio
 					return 'nests a Y type in a map';
 			}
 		} else if (type instanceof Y.Array) {
-			for (const item of arrayChanges(type, tr).added) {
+			for (const item of arrayChanges(tr, type).added) {
 				if (!(item.content instanceof Y.ContentAny))
 					return 'inserts something other than a JSON record';
 			}
@@ -176,7 +178,7 @@ export function validateConversationWrite(
 	if (metaChanges.size > 0 && !recreation) return 'meta is written once, at creation';
 
 	const creator = t.meta.get(MetaKey.createdBy);
-	const changes = describeWrite(doc, tr);
+	const changes = describeChanges(doc, tr);
 	const memberChanges = mapChanges(t.members as Y.Map<unknown>, tr);
 	const wasMember = (u: string): boolean => {
 		const c = memberChanges.get(u);
@@ -224,7 +226,7 @@ export function validateConversationWrite(
 	// Deleted records: one's own, or a duplicate tombstone purged by purgeDeleted.
 	for (const array of [t.messages, t.replies]) {
 		if (!(tr.changed as Map<unknown, unknown>).has(array)) continue;
-		for (const item of arrayChanges(array, tr).deleted) {
+		for (const item of arrayChanges(tr, array).deleted) {
 			if (!(item.content instanceof Y.ContentAny)) continue;
 			for (const record of item.content.getContent() as unknown[]) {
 				if (!isRecord(record)) continue;
@@ -326,6 +328,29 @@ export function validateWorkspaceWrite(
 		const kind = ctx.kindOf(key);
 		if (kind !== null && kind !== 'channel')
 			return 'lists a private conversation as a public channel';
+	}
+	return null;
+}
+
+/**
+ * Checks a transaction on `inbox:<user>` (opened only by that user, connection.ts): the relay
+ * writes it; the person's own devices may write back what they hold (a relay that lost its
+ * data is given it again), in the inbox's shape. It lists conversation ids and nothing else:
+ * what is listed is only what the person's devices try to open, so it grants nothing.
+ */
+export function validateInboxWrite(doc: Y.Doc, tr: Y.Transaction): Violation {
+	const shape = checkShape(doc, tr, ['conversations']);
+	if (shape) return shape;
+	const { conversations } = inboxTypes(doc);
+	for (const [key, change] of mapChanges(conversations as Y.Map<unknown>, tr)) {
+		if (change.action === 'delete') continue;
+		if (!Patterns.id.test(key)) return 'bad conversation id in an inbox';
+		const value = conversations.get(key) as unknown;
+		if (
+			!isObject(value) ||
+			!CONVERSATION_KINDS.includes((value as { kind: ConversationKind }).kind)
+		)
+			return 'bad inbox entry';
 	}
 	return null;
 }

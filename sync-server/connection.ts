@@ -98,6 +98,9 @@ export class Connections {
 		}
 		const parsed = parseDocName(name);
 		if (!parsed) return refuse(CloseCode.unknownDocument, 'unknown document');
+		if (parsed.kind === 'inbox' && parsed.user !== user) {
+			return refuse(CloseCode.forbidden, "another person's inbox");
+		}
 
 		let entry;
 		try {
@@ -106,6 +109,7 @@ export class Connections {
 				if (!this.docs.mayOpen(entry, user)) {
 					return refuse(CloseCode.forbidden, 'not a member of this conversation');
 				}
+				this.docs.ensureListed(entry, user);
 			}
 		} catch (err) {
 			if (err instanceof OverloadedError) return refuse(CloseCode.overloaded, 'overloaded');

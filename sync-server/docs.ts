@@ -23,6 +23,10 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import {
 	conversationTypes,
+	describeChanges,
+	inboxDocName,
+	inboxTypes,
+	noteMembership,
 	parseDocName,
 	workspaceTypes,
 	type ConversationKind
@@ -30,10 +34,10 @@ import {
 import {
 	conversationKind,
 	validateConversationWrite,
+	validateInboxWrite,
 	validateWorkspaceWrite,
 	type Violation
 } from './access.ts';
-import { describeWrite } from './changes.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { MemoryRelease } from './memory.ts';
@@ -125,6 +129,8 @@ export class DocEntry {
 		violation: Violation;
 		captured: Uint8Array[];
 		removed: string[];
+		/** Members the update adds (the relay lists the conversation in their inboxes). */
+		added: string[];
 		ownOnly: boolean;
 	} | null = null;
 	#doc: Y.Doc | null;
@@ -244,6 +250,9 @@ export interface DocsCluster {
 	/** A document left memory. */
 	evicted(entry: DocEntry): void;
 }
+
+/** The transaction origin of the relay's own writes to inboxes. */
+const INBOX_ORIGIN = Symbol('relay inbox');
 
 /** The transaction origin of updates that are already stored (another relay's, or read back). */
 export const STORED = Symbol('already stored');
@@ -403,7 +412,9 @@ export class Docs {
 		const doc = new Y.Doc();
 		// Typed before any update arrives: a top-level type first seen in an update is a generic
 		// AbstractType, and typing it later would replace the object a transaction refers to.
-		if (name === 'workspace') workspaceTypes(doc);
+		const kind = parseDocName(name)?.kind;
+		if (kind === 'workspace') workspaceTypes(doc);
+		else if (kind === 'inbox') inboxTypes(doc);
 		else conversationTypes(doc);
 		doc.transact(() => {
 			for (const u of updates) Y.applyUpdate(doc, u);
@@ -422,7 +433,7 @@ export class Docs {
 				if (!v.violation && !entry.existed) v.ownOnly = onlyOwnContent(entry, tr, v.conn.user);
 				if (!v.violation && entry.convId !== null) {
 					for (const [user, value] of (this.#describeMembers(entry, tr) ?? new Map()).entries()) {
-						if (value === null) v.removed.push(user);
+						(value === null ? v.removed : v.added).push(user);
 					}
 				}
 			} catch (err) {
@@ -445,6 +456,8 @@ export class Docs {
 	}
 
 	#validate(entry: DocEntry, tr: Y.Transaction, user: string): Violation {
+		if (entry.name !== 'workspace' && entry.convId === null)
+			return validateInboxWrite(entry.doc, tr);
 		if (entry.convId !== null) {
 			return validateConversationWrite(entry.doc, tr, {
 				convId: entry.convId,
@@ -504,6 +517,7 @@ export class Docs {
 			violation: null as Violation,
 			captured: [] as Uint8Array[],
 			removed: [] as string[],
+			added: [] as string[],
 			ownOnly: false
 		};
 		entry.validating = v;
@@ -541,8 +555,45 @@ export class Docs {
 		entry.pending.push({ data, from: conn });
 		this.#queue.push({ entry, data, from: conn, removed: v.removed, claim });
 		this.metrics.updatesIn.inc();
+		// Queued after the update, so stored in the same commit: never listed and not a member.
+		if (entry.convId !== null && v.added.length + v.removed.length > 0) {
+			const kind = conversationKind(entry.doc);
+			for (const user of v.added) this.#noteMembership(user, entry.convId, kind);
+			for (const user of v.removed) this.#noteMembership(user, entry.convId, null);
+		}
 		this.#scheduleFlush();
 		return null;
+	}
+
+	/**
+	 * Lists a member's conversation in their inbox when it is not (a membership stored before
+	 * inboxes existed, or an inbox lost with a relay's data): called when a member opens it.
+	 */
+	ensureListed(entry: DocEntry, user: string): void {
+		// From the cold state when cold: opening a big idle channel must not rebuild its Y.Doc.
+		if (entry.convId === null || !entry.isMember(user)) return;
+		this.#noteMembership(user, entry.convId, entry.kind());
+	}
+
+	/**
+	 * Writes a membership into `inbox:<user>` as the relay (docs/PROTOCOL.md, "Inbox"), queued
+	 * for the next group commit like a client's update and forwarded to the person's devices
+	 * after it. The inbox only tells devices what to open; access is checked per conversation,
+	 * so a failure here is logged, never a refusal of the write that caused it.
+	 */
+	#noteMembership(user: string, convId: string, kind: ConversationKind | null): void {
+		try {
+			const inbox = this.get(inboxDocName(user));
+			const before = Y.encodeStateVector(inbox.doc);
+			if (!noteMembership(inbox.doc, convId, kind, INBOX_ORIGIN)) return;
+			const data = Y.encodeStateAsUpdate(inbox.doc, before);
+			inbox.bytes += data.byteLength;
+			inbox.pending.push({ data, from: null });
+			this.#queue.push({ entry: inbox, data, from: null, removed: [], claim: null });
+			this.#scheduleFlush();
+		} catch (err) {
+			this.log.error({ err, user, conv: convId }, 'could not update an inbox');
+		}
 	}
 
 	/** Rebuilds a document from storage plus its accepted, uncommitted updates. */
@@ -1045,7 +1096,7 @@ function onlyOwnContent(entry: DocEntry, tr: Y.Transaction, user: string): boole
 		);
 	}
 	const t = conversationTypes(doc);
-	const changes = describeWrite(doc, tr);
+	const changes = describeChanges(doc, tr);
 	return (
 		t.meta.get('created_by') === user &&
 		[...t.members.values()].every((m) => m?.added_by === user) &&

@@ -6,8 +6,6 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Auth, loadSecret } from './auth.ts';
 import { BlobStore } from './blobs.ts';
 import { ensureBuilt } from './build.ts';
-import { Cluster } from './cluster/cluster.ts';
-import { PgStore } from './cluster/pg-store.ts';
 import { loadConfig } from './config.ts';
 import { Connections } from './connection.ts';
 import { Devices } from './devices.ts';
@@ -24,8 +22,10 @@ if (config.serveApp) ensureBuilt(config.buildDir, log);
 const metrics = createMetrics();
 // DATABASE_URL: PostgreSQL instead of the embedded SQLite store, and the token secret from it
 // (every relay of the database accepts every relay's tokens). README, "Running several relays".
+// The cluster modules (pg, ioredis, a worker thread) are loaded only when configured: they are
+// about half of a plain relay's start-up time.
 const pg = config.databaseUrl
-	? new PgStore(config.databaseUrl, log, {
+	? new (await import('./cluster/pg-store.ts')).PgStore(config.databaseUrl, log, {
 			minCompactRows: Math.max(2, Math.floor(config.compactAfterUpdates / 2))
 		})
 	: null;
@@ -44,7 +44,10 @@ const auth = pg
 const devices = new Devices(sqlite ? sqlite.db : pg!.sql(), config);
 auth.devices = devices;
 const docs = new Docs(config, storage, log, metrics);
-const cluster = pg && config.redisUrl ? new Cluster(config, docs, pg, log, metrics.registry) : null;
+const cluster =
+	pg && config.redisUrl
+		? new (await import('./cluster/cluster.ts')).Cluster(config, docs, pg, log, metrics.registry)
+		: null;
 docs.cluster = cluster;
 cluster?.watchRevocations(devices);
 const connections = new Connections(config, docs, auth, log, metrics);

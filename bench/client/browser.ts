@@ -20,6 +20,7 @@ import { generateKeyPair, type DeviceKeyPair } from '../../src/lib/sync/identity
 import { ensureBuilt } from '../../sync-server/build.ts';
 import type { Logger } from '../../sync-server/log.ts';
 import { startRelay, type Relay } from '../relays.ts';
+import { phase, pause } from '../trace.ts';
 import { botProfileUpdate, seedDirectMessage, type SeededConversation } from './seed.ts';
 
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
@@ -48,16 +49,18 @@ const quietLog = {
 
 /** Builds the app if stale (as `npm start` would), starts the relay serving it, launches Chromium. */
 export async function startClientEnv(): Promise<ClientEnv> {
-	ensureBuilt(resolve('build'), quietLog);
+	await phase('client: vite build check', () => ensureBuilt(resolve('build'), quietLog));
 	// Kith as shipped (durable); its abuse limits raised as for every bench relay (the catch-up
 	// bot posts 10,000 messages at once).
 	const relay = await startRelay('kith', { env: { SERVE_APP: '1' } });
 	let browser: Browser;
 	try {
-		browser = await chromium.launch({
-			...(existsSync(DEBIAN_CHROMIUM) ? { executablePath: DEBIAN_CHROMIUM } : {}),
-			args: CHROMIUM_ARGS
-		});
+		browser = await phase('client: launch Chromium', () =>
+			chromium.launch({
+				...(existsSync(DEBIAN_CHROMIUM) ? { executablePath: DEBIAN_CHROMIUM } : {}),
+				args: CHROMIUM_ARGS
+			})
+		);
 	} catch (err) {
 		await relay.stop();
 		throw err;
@@ -115,7 +118,11 @@ export interface Device {
 }
 
 /** A fresh browser context onboarded as a new person; the service worker controls the page. */
-export async function newDevice(env: ClientEnv, name: string): Promise<Device> {
+export function newDevice(env: ClientEnv, name: string): Promise<Device> {
+	return phase('client: onboard a device', () => onboard(env, name));
+}
+
+async function onboard(env: ClientEnv, name: string): Promise<Device> {
 	const context = await env.browser.newContext({
 		baseURL: env.base,
 		viewport: { width: 1280, height: 720 }
@@ -165,22 +172,29 @@ export interface Seeded extends SeededConversation {
 export async function seedDevice(device: Device, count: number): Promise<Seeded> {
 	const { page, context } = device;
 	const bot = generateKeyPair();
-	const seeded = seedDirectMessage(bot.userId, device.user, count);
-	const update = Y.encodeStateAsUpdate(seeded.doc);
-	const vector = Buffer.from(Y.encodeStateVector(seeded.doc)).toString('base64');
-	seeded.doc.destroy();
+	const { seeded, update, vector } = await phase('client seed: build in Node', () => {
+		const seeded = seedDirectMessage(bot.userId, device.user, count);
+		const update = Y.encodeStateAsUpdate(seeded.doc);
+		const vector = Buffer.from(Y.encodeStateVector(seeded.doc)).toString('base64');
+		seeded.doc.destroy();
+		return { seeded, update, vector };
+	});
 	// Offline from here on: the relay would refuse writes that are not the person's own, and
 	// the scenarios measure the device alone.
 	await context.setOffline(true);
-	await storeUpdate(page, seeded.docName, update);
-	await storeUpdate(page, WORKSPACE_DOC, botProfileUpdate(bot.userId));
-	// Everything here was delivered before: the relay's acknowledgement, as the app keeps it.
-	await probe(page, 'storeDeliveredVector', seeded.docName, vector);
-	await openConversation(page, seeded.convId, seeded.newestId);
-	await waitIndexed(page, seeded.convId, count, 300_000);
+	await phase('client seed: store in IndexedDB', async () => {
+		await storeUpdate(page, seeded.docName, update);
+		await storeUpdate(page, WORKSPACE_DOC, botProfileUpdate(bot.userId));
+		// Everything here was delivered before: the relay's acknowledgement, as the app keeps it.
+		await probe(page, 'storeDeliveredVector', seeded.docName, vector);
+	});
+	await phase('client seed: first open and index', async () => {
+		await openConversation(page, seeded.convId, seeded.newestId);
+		await waitIndexed(page, seeded.convId, count, 300_000);
+	});
 	// The index marks itself in step after 1 s without writes (src/lib/db/indexer.ts); a reload
 	// before that would rebuild it on the next open.
-	await new Promise((r) => setTimeout(r, 1500));
+	await pause('client: index in-step mark', 1500);
 	await settle(page);
 	return { ...seeded, bot };
 }
@@ -234,7 +248,11 @@ export async function heapMB(cdp: CDPSession): Promise<number> {
  * after an open (an index check, a rebuild in the background) is over, so what follows is
  * measured in a steady state. Returns how long it waited.
  */
-export async function settle(page: Page, quietMs = 1000, maxMs = 120_000): Promise<number> {
+export function settle(page: Page, quietMs = 1000, maxMs = 120_000): Promise<number> {
+	return phase('client: settle', () => quiet(page, quietMs, maxMs));
+}
+
+async function quiet(page: Page, quietMs: number, maxMs: number): Promise<number> {
 	const started = Date.now();
 	for (;;) {
 		const { now, tasks } = await page.evaluate(() => {

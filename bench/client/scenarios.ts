@@ -38,6 +38,7 @@ import {
 	type Device,
 	type Seeded
 } from './browser.ts';
+import { pause, phase } from '../trace.ts';
 import { BOT_NAME, messageText } from './seed.ts';
 
 /** A scenario that cannot run on this build (printed as skipped, with the reason). */
@@ -225,7 +226,7 @@ export async function postScenario(
 	const tasks = await probe<LongTask[]>(page, 'longTasksSince', t0);
 	// The index marks itself in step after 1 s without writes (src/lib/db/indexer.ts); leaving
 	// before that would make the next open rebuild it.
-	await sleep(1500);
+	await pause('client: index in-step mark', 1500);
 	await settle(page);
 	return {
 		messages: opts.messages,
@@ -414,31 +415,39 @@ export async function catchUpScenario(
 			for (let i = 1; i <= opts.history; i++) rs.push(record((last = messageText(i))));
 			messages.push(rs);
 		}, localOrigin('post'));
-		const provider = await connectBot(env, name, token, doc);
-		await relayHolds(env, name, token, opts.history);
-		await page.goto(`/c/${meta.id}`);
-		await page
-			.getByRole('log', { name: BOT_NAME })
-			.getByRole('article')
-			.filter({ hasText: last })
-			.first()
-			.waitFor({ timeout: 60_000 });
-		await waitIndexed(page, meta.id, opts.history, 60_000);
+		const provider = await phase('catch-up: history open and indexed', async () => {
+			const provider = await connectBot(env, name, token, doc);
+			await relayHolds(env, name, token, opts.history);
+			await page.goto(`/c/${meta.id}`);
+			await page
+				.getByRole('log', { name: BOT_NAME })
+				.getByRole('article')
+				.filter({ hasText: last })
+				.first()
+				.waitFor({ timeout: 60_000 });
+			await waitIndexed(page, meta.id, opts.history, 60_000);
+			return provider;
+		});
 
 		// Away: the device offline, the bot writes, one message per update.
 		await context.setOffline(true);
-		await sleep(500);
+		await pause('catch-up: offline settle', 500);
 		const total = opts.history + opts.messages;
 		const newest = `m${total} the newest message after the time away`;
-		for (let i = opts.history + 1; i <= total; i++) {
-			t += 1000;
-			const content = i === total ? newest : messageText(i);
-			doc.transact(() => messages.insert(messages.length, [record(content)]), localOrigin('post'));
-			if (i % 500 === 0) await sleep(0);
-		}
-		await relayHolds(env, name, token, total);
+		await phase('catch-up: the bot writes through the relay', async () => {
+			for (let i = opts.history + 1; i <= total; i++) {
+				t += 1000;
+				const content = i === total ? newest : messageText(i);
+				doc.transact(
+					() => messages.insert(messages.length, [record(content)]),
+					localOrigin('post')
+				);
+				if (i % 500 === 0) await sleep(0);
+			}
+			await relayHolds(env, name, token, total);
+		});
 		provider.destroy();
-		await sleep(500);
+		await pause('catch-up: offline settle', 500);
 
 		await probe(page, 'expectText', newest);
 		await probe(page, 'watchIndexed', meta.id, total, 100);

@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { message, messageLog, onboard, post, unique } from './helpers';
+import { message, messageLog, newChannel, onboard, post, unique } from './helpers';
 
 /** A second person: a browser context of their own (their own device key and storage). */
 async function person(browser: Browser, name: string): Promise<Page> {
@@ -158,4 +158,48 @@ test('a direct message, a message written offline that arrives after reconnect, 
 	await expect(message(a, offline, bo)).toHaveCount(1);
 	await a.context().close();
 	await b.context().close();
+});
+
+test('a device connects only to the conversations its person is in, not one per channel or person', async ({
+	browser
+}) => {
+	test.setTimeout(60_000);
+	const ada = unique('Ada');
+	const bo = unique('Bo');
+	const a = await person(browser, ada);
+	// A channel Bo is not in: public, listed in the workspace.
+	await newChannel(a, unique('not-for-bo'));
+	const notForBo = new URL(a.url()).pathname.split('/').at(-1)!;
+
+	const context = await browser.newContext();
+	const b = await context.newPage();
+	const opened = new Set<string>();
+	b.on('websocket', (ws) => opened.add(decodeURIComponent(new URL(ws.url()).pathname)));
+	await onboard(b, bo, { inGeneral: true });
+	await expect(people(b, ada)).toContainText('online');
+	// Whatever else the workspace holds (other tests' people and channels), Bo's device holds a
+	// connection for the workspace, its own inbox and #general, nothing more.
+	await b.waitForTimeout(1_000);
+	const paths = [...opened];
+	expect(paths).toContain('/sync/workspace');
+	expect(paths.filter((p) => p.startsWith('/sync/inbox:'))).toHaveLength(1);
+	expect(paths.filter((p) => p.startsWith('/sync/conv:'))).toHaveLength(1);
+	expect(paths).toHaveLength(3);
+	expect([...opened].some((p) => p.includes(notForBo))).toBe(false);
+
+	// Ada starts a direct message with Bo: his inbox tells his device, which opens it.
+	const nav = a.getByRole('navigation', { name: 'Conversations' });
+	await nav.getByRole('button', { name: 'New direct message' }).click();
+	await a
+		.getByRole('dialog', { name: 'New direct message' })
+		.getByRole('button', { name: new RegExp(bo) })
+		.click();
+	const hello = unique('hello Bo');
+	await a.getByRole('textbox', { name: 'Message' }).fill(hello);
+	await a.getByRole('textbox', { name: 'Message' }).press('Enter');
+	const bNav = b.getByRole('navigation', { name: 'Conversations' });
+	await expect(bNav.getByRole('link', { name: new RegExp(ada) })).toBeVisible({ timeout: 10_000 });
+	expect(opened.size).toBe(4);
+	await a.context().close();
+	await context.close();
 });

@@ -173,9 +173,10 @@ test('a mention offered from the members, highlighted for the person mentioned a
 	await box.press('Enter');
 	await expect(options).toBeHidden();
 	await expect(box).toHaveValue(`ping @${bo} `);
-	await box.pressSequentially('look at this');
+	const said = unique('look at this');
+	await box.pressSequentially(said);
 	await box.press('Enter');
-	const sent = message(a, 'look at this', 'general');
+	const sent = message(a, said, 'general');
 	await expect(sent).toHaveCount(1);
 	await expect(sent.locator('[data-mention]')).toHaveText(`@${bo}`);
 	// Ada's own view: a chip, but no "mentions you".
@@ -188,7 +189,7 @@ test('a mention offered from the members, highlighted for the person mentioned a
 	await expect(general).toContainText(/@\s1/);
 	expect(await seriousViolations(b)).toEqual([]);
 	await general.click();
-	const received = message(b, 'look at this', 'general');
+	const received = message(b, said, 'general');
 	await expect(received).toContainText('mentions you');
 	await expect(received).toHaveClass(/mentions-me/);
 	await expect(received.locator('[data-mention-self]')).toHaveText(`@${bo}`);

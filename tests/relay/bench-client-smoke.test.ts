@@ -14,7 +14,16 @@ import {
 	scrollScenario,
 	searchScenario
 } from '../../bench/client/scenarios';
-import { clientTable, type Measurement } from '../../bench/report';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+	clientTable,
+	rewriteDoc,
+	tables,
+	type BenchRun,
+	type Measurement
+} from '../../bench/report';
 
 const bench = new ClientBench();
 const measurements: Measurement[] = [];
@@ -69,8 +78,8 @@ describe('bench client scenarios (tiny input)', () => {
 		record('catchUp', r);
 	}, 60_000);
 
-	it('renders the client table with the goals', () => {
-		const t = clientTable({
+	it('renders the client table with the goals, and the report writes it into its block', () => {
+		const run: BenchRun = {
 			startedAt: 'now',
 			quick: true,
 			runs: 1,
@@ -79,10 +88,34 @@ describe('bench client scenarios (tiny input)', () => {
 			env: {},
 			measurements,
 			seconds: 1
-		});
+		};
+		const t = clientTable(run);
 		expect(t).toContain('| Cold open, tiny | newest message painted, from navigation start (ms) |');
 		expect(t).toContain('< 1 s (100,000 messages)');
-		expect(t).toContain('| Posting, tiny | keypress to painted p99 (ms) |');
 		expect(t).toContain('Catch-up, tiny');
+		expect(t).toContain('2 cores');
+		// Each figure with a goal: the figure, the goal, and figure ÷ goal.
+		const post = measurements.find((m) => m.scenario === 'post')!.result;
+		const ratio = ((post.p99Ms as number) / 50).toFixed(2);
+		expect(t).toMatch(
+			new RegExp(
+				`\\| Posting, tiny \\| keypress to painted p99 \\(ms\\) \\| [\\d.,]+ \\| < 50 ms \\| ${ratio}× \\|`
+			)
+		);
+		const dir = mkdtempSync(join(tmpdir(), 'kith-bench-doc-'));
+		try {
+			const doc = join(dir, 'BENCHMARKS.md');
+			writeFileSync(
+				doc,
+				'prose\n\n<!-- bench:client -->\n\nstale table\n\n<!-- /bench:client -->\n\nmore prose\n'
+			);
+			rewriteDoc(doc, tables(run));
+			const text = readFileSync(doc, 'utf8');
+			expect(text).toContain(`<!-- bench:client -->\n\n${t}\n\n<!-- /bench:client -->`);
+			expect(text).not.toContain('stale table');
+			expect(text.startsWith('prose') && text.endsWith('more prose\n')).toBe(true);
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
 	});
 });

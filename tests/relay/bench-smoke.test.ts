@@ -10,13 +10,19 @@ import {
 	durabilityScenario,
 	fanoutScenario,
 	manyDocsScenario,
+	prestart,
+	stopWarm,
 	throughputScenario
 } from '../../bench/harness';
+import type { RelayKind } from '../../bench/relays';
 import { tables, type Measurement } from '../../bench/report';
 
 const ctx = createCtx(4);
 const measurements: Measurement[] = [];
-afterAll(() => ctx.load.stop());
+afterAll(async () => {
+	await stopWarm(ctx);
+	ctx.load.stop();
+});
 
 const finite = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x);
 
@@ -67,11 +73,26 @@ describe('bench harness (tiny input)', () => {
 		expect([r.openMs, r.idleRssMB, r.openRssMB, r.closedRssMB].every(finite)).toBe(true);
 	});
 
-	it('durability: a stored channel loads after a restart', async () => {
-		const r = await durabilityScenario(ctx, { messages: 20, devices: 2, mode: 'log' });
-		expect(r).toMatchObject({ mode: 'log', messages: 20, rows: 21 });
-		expect(finite(r.firstJoinMs) && finite(r.warmJoinMs)).toBe(true);
-	});
+	it('durability: a stored channel loads after a restart, and again from the kept store', async () => {
+		for (let run = 1; run <= 2; run++) {
+			const r = await durabilityScenario(ctx, { messages: 20, devices: 2, mode: 'log' });
+			expect(r).toMatchObject({ mode: 'log', messages: 20, rows: 21 });
+			expect(finite(r.firstJoinMs) && finite(r.warmJoinMs)).toBe(true);
+		}
+	}, 90_000);
+
+	it('peers started together ahead of their measurements each serve one measurement', async () => {
+		const kinds: RelayKind[] = ['hocuspocus', 'echo', 'kith-normal'];
+		await prestart(ctx, kinds);
+		const warm = (): string[] => [...ctx.warm.values()].flat().map((r) => r.kind);
+		expect(warm().sort()).toEqual([...kinds].sort());
+		for (const kind of kinds) {
+			const r = await fanoutScenario(ctx, kind, { clients: 2, intervalMs: 5, count: 10 });
+			expect(r).toMatchObject({ relay: kind, sent: 10, lost: 0 });
+			expect(r.latencyMs.n).toBe(kind === 'echo' ? 10 : 20);
+		}
+		expect(warm()).toEqual([]);
+	}, 90_000);
 
 	it('renders the tables', () => {
 		const t = tables({

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { conversationTypes, describeChanges, type MessageRecord } from '../../src/lib/model';
-import { arrayChanges, describeWrite } from '../../sync-server/changes';
+import {
+	arrayChanges,
+	conversationTypes,
+	describeChanges,
+	type MessageRecord
+} from '../../src/lib/model';
 
 /** A small seeded PRNG (mulberry32), so that a failure replays. */
 function prng(seed: number): () => number {
@@ -52,7 +56,7 @@ function randomWrites(doc: Y.Doc, random: () => number, n: number, tag: string):
 const ids = (items: readonly Y.Item[]): string[] =>
 	items.map((i) => `${i.id.client}:${i.id.clock}:${i.length}`).sort();
 
-describe('arrayChanges and describeWrite', () => {
+describe('arrayChanges and describeChanges', () => {
 	it('find what YArrayEvent.changes and describeChanges find, over seeded random edits', () => {
 		let sawDeleted = 0;
 		let sawRemoved = 0;
@@ -69,13 +73,13 @@ describe('arrayChanges and describeWrite', () => {
 					const expected = (tr.changed as Map<unknown, unknown>).has(array)
 						? new Y.YArrayEvent(array, tr).changes
 						: { added: new Set<Y.Item>(), deleted: new Set<Y.Item>() };
-					const actual = arrayChanges(array, tr);
+					const actual = arrayChanges(tr, array);
 					expect(ids(actual.added)).toEqual(ids([...expected.added]));
 					expect(ids(actual.deleted)).toEqual(ids([...expected.deleted]));
 					sawDeleted += actual.deleted.length;
 				}
 				const want = describeChanges(relay, tr);
-				const got = describeWrite(relay, tr);
+				const got = describeChanges(relay, tr);
 				const byId = (a: MessageRecord, b: MessageRecord) => a.id.localeCompare(b.id);
 				expect([...got.records].sort(byId)).toEqual([...want.records].sort(byId));
 				expect([...got.removed].sort()).toEqual([...want.removed].sort());
@@ -119,11 +123,11 @@ describe('arrayChanges and describeWrite', () => {
 		t.messages.delete(10, 5);
 		const relay = new Y.Doc();
 		conversationTypes(relay);
-		let described: ReturnType<typeof describeWrite> | null = null;
+		let described: ReturnType<typeof describeChanges> | null = null;
 		let added = 0;
 		relay.on('afterTransaction', (tr: Y.Transaction) => {
-			described = describeWrite(relay, tr);
-			added = arrayChanges(conversationTypes(relay).messages, tr).added.length;
+			described = describeChanges(relay, tr);
+			added = arrayChanges(tr, conversationTypes(relay).messages).added.length;
 		});
 		Y.applyUpdate(relay, Y.encodeStateAsUpdate(writer));
 		expect(described!.records).toHaveLength(4995);

@@ -19,19 +19,52 @@ export function dayKey(time: Date): string {
 	return `${y}-${m}-${d}`;
 }
 
-/** "Today", "Yesterday", or a date such as "Monday, 23 November 2026". */
-export function dayLabel(time: Date, now: Date, locale?: string): string {
-	const key = dayKey(time);
-	if (key === dayKey(now)) return 'Today';
-	const yesterday = new Date(now);
-	yesterday.setDate(now.getDate() - 1);
-	if (key === dayKey(yesterday)) return 'Yesterday';
-	return new Intl.DateTimeFormat(locale, {
+// Making an Intl formatter costs far more than formatting with one (a new one per message was
+// ~0.6 s of 10 s of scrolling through 10,000 messages): one per locale and style, kept.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(
+	style: string,
+	locale: string | undefined,
+	options: Intl.DateTimeFormatOptions
+): Intl.DateTimeFormat {
+	const key = `${style}|${locale ?? ''}`;
+	let format = formatters.get(key);
+	if (!format) formatters.set(key, (format = new Intl.DateTimeFormat(locale, options)));
+	return format;
+}
+const relativeFormatters = new Map<string, Intl.RelativeTimeFormat>();
+function relativeFormat(locale: string | undefined): Intl.RelativeTimeFormat {
+	const key = locale ?? '';
+	let format = relativeFormatters.get(key);
+	if (!format)
+		relativeFormatters.set(
+			key,
+			(format = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' }))
+		);
+	return format;
+}
+
+const fullDate = (time: Date, locale?: string) =>
+	dateFormat('day', locale, {
 		weekday: 'long',
 		day: 'numeric',
 		month: 'long',
 		year: 'numeric'
 	}).format(time);
+
+/** The day before `now`'s, as {@link dayKey}. */
+function yesterdayKey(now: Date): string {
+	const yesterday = new Date(now);
+	yesterday.setDate(now.getDate() - 1);
+	return dayKey(yesterday);
+}
+
+/** "Today", "Yesterday", or a date such as "Monday, 23 November 2026". */
+export function dayLabel(time: Date, now: Date, locale?: string): string {
+	const key = dayKey(time);
+	if (key === dayKey(now)) return 'Today';
+	if (key === yesterdayKey(now)) return 'Yesterday';
+	return fullDate(time, locale);
 }
 
 /** "just now", "5 minutes ago", "3 hours ago", "yesterday", "2 days ago", then the date. */
@@ -39,25 +72,23 @@ export function relativeTime(time: Date, now: Date, locale?: string): string {
 	const diff = time.getTime() - now.getTime();
 	const abs = Math.abs(diff);
 	if (abs < 45_000) return 'just now';
-	const rtf = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
+	const rtf = relativeFormat(locale);
 	if (abs < HOUR) return rtf.format(Math.round(diff / MINUTE), 'minute');
 	if (abs < DAY) return rtf.format(Math.round(diff / HOUR), 'hour');
 	if (abs < 7 * DAY) return rtf.format(Math.round(diff / DAY), 'day');
-	return new Intl.DateTimeFormat(locale, {
-		day: 'numeric',
-		month: 'short',
-		year: 'numeric'
-	}).format(time);
+	return dateFormat('short', locale, { day: 'numeric', month: 'short', year: 'numeric' }).format(
+		time
+	);
 }
 
 /** The full date and time, for a tooltip. */
 export function absoluteTime(time: Date, locale?: string): string {
-	return new Intl.DateTimeFormat(locale, { dateStyle: 'full', timeStyle: 'short' }).format(time);
+	return dateFormat('full', locale, { dateStyle: 'full', timeStyle: 'short' }).format(time);
 }
 
 /** The time of day, shown beside a message. */
 export function clockTime(time: Date, locale?: string): string {
-	return new Intl.DateTimeFormat(locale, { hour: 'numeric', minute: '2-digit' }).format(time);
+	return dateFormat('clock', locale, { hour: 'numeric', minute: '2-digit' }).format(time);
 }
 
 /** One row of the message list. */
@@ -80,44 +111,123 @@ export interface RowOptions {
  * author within {@link RUN_GAP_MS} (same day, no divider between).
  */
 export function buildRows(messages: readonly Message[], options: RowOptions): Row[] {
-	const rows: Row[] = [];
-	let day = '';
-	let previous: Message | null = null;
-	const readUpTo = options.readUpTo;
-	let unreadPlaced = readUpTo === undefined;
-	for (const message of messages) {
-		const time = new Date(message.created_at);
-		const key = dayKey(time);
-		let breakRun = false;
-		if (key !== day) {
-			day = key;
-			rows.push({
-				kind: 'day',
-				key: `day-${key}`,
-				label: dayLabel(time, options.now, options.locale)
-			});
-			breakRun = true;
+	return new RowBuilder().build(messages, options);
+}
+
+/**
+ * {@link buildRows}, incrementally: the rows of messages up to the first one that changed (by
+ * identity: the model keeps unchanged messages the same objects, `live-messages.svelte.ts`) are
+ * kept, the same row objects, and only the rest is built. A message's rows depend only on it,
+ * the one before it and what came earlier, so a post or an edit near the end of 100,000
+ * messages costs a few rows, not 100,000 `Date`s (~120 ms per post before).
+ *
+ * @example
+ * const builder = new RowBuilder();
+ * const rows = $derived(builder.build(conversation.messages, { now: new Date(), me, readUpTo }));
+ */
+export class RowBuilder {
+	#messages: readonly Message[] = [];
+	#rows: Row[] = [];
+	/** Per message (same index as #messages): the index of its row, its time, its day. */
+	#rowOf: number[] = [];
+	#times: number[] = [];
+	#days: string[] = [];
+	/** The unread divider's row index, or -1. */
+	#unreadRow = -1;
+	/** What the rows depend on besides the messages; a change rebuilds all. */
+	#context = '';
+
+	build(messages: readonly Message[], options: RowOptions): Row[] {
+		const today = dayKey(options.now);
+		const readUpTo = options.readUpTo;
+		// undefined (no divider) and null (all unread) differ: undefined is written as 0.
+		const context = JSON.stringify([
+			today,
+			options.me,
+			readUpTo === undefined ? 0 : readUpTo,
+			options.locale ?? 0
+		]);
+		let from = 0;
+		if (context === this.#context) {
+			const previous = this.#messages;
+			const same = Math.min(previous.length, messages.length);
+			while (from < same && previous[from] === messages[from]) from++;
+			if (from === messages.length && from === previous.length) return this.#rows;
 		}
-		if (
-			!unreadPlaced &&
-			message.created_by !== options.me &&
-			(readUpTo === null || (readUpTo !== undefined && compareIds(message.id, readUpTo) > 0))
-		) {
-			rows.push({ kind: 'unread', key: 'unread' });
-			unreadPlaced = true;
-			breakRun = true;
+		this.#context = context;
+		this.#messages = messages;
+
+		const rows = from > 0 ? this.#rows.slice(0, this.#rowOf[from - 1]! + 1) : [];
+		const rowOf = this.#rowOf;
+		const times = this.#times;
+		const days = this.#days;
+		rowOf.length = times.length = days.length = from;
+		if (this.#unreadRow >= rows.length) this.#unreadRow = -1;
+		let unreadPlaced = readUpTo === undefined || this.#unreadRow >= 0;
+		const yesterday = yesterdayKey(options.now);
+
+		let day = from > 0 ? days[from - 1]! : '';
+		// The local day [start, end) that `day` covers: a message inside it needs no Date.
+		let dayStart = Infinity;
+		let dayEnd = -Infinity;
+		let previous: Message | null = from > 0 ? messages[from - 1]! : null;
+		let previousTime = from > 0 ? times[from - 1]! : 0;
+		for (let i = from; i < messages.length; i++) {
+			const message = messages[i]!;
+			const time = Date.parse(message.created_at);
+			let key = day;
+			// Negated so an invalid time (NaN) takes this path too.
+			if (!(time >= dayStart && time < dayEnd)) {
+				const date = new Date(time);
+				key = dayKey(date);
+				const y = date.getFullYear();
+				const m = date.getMonth();
+				const d = date.getDate();
+				dayStart = new Date(y, m, d).getTime();
+				dayEnd = new Date(y, m, d + 1).getTime();
+			}
+			let breakRun = false;
+			if (key !== day) {
+				day = key;
+				rows.push({
+					kind: 'day',
+					key: `day-${key}`,
+					label:
+						key === today
+							? 'Today'
+							: key === yesterday
+								? 'Yesterday'
+								: fullDate(new Date(time), options.locale)
+				});
+				breakRun = true;
+			}
+			if (
+				!unreadPlaced &&
+				message.created_by !== options.me &&
+				(readUpTo === null || (readUpTo !== undefined && compareIds(message.id, readUpTo) > 0))
+			) {
+				this.#unreadRow = rows.length;
+				rows.push({ kind: 'unread', key: 'unread' });
+				unreadPlaced = true;
+				breakRun = true;
+			}
+			const continued =
+				!breakRun &&
+				previous !== null &&
+				previous.created_by === message.created_by &&
+				previous.deleted_at === null &&
+				message.deleted_at === null &&
+				time - previousTime < RUN_GAP_MS;
+			rowOf.push(rows.length);
+			times.push(time);
+			days.push(key);
+			rows.push({ kind: 'message', key: message.id, message, continued });
+			previous = message;
+			previousTime = time;
 		}
-		const continued =
-			!breakRun &&
-			previous !== null &&
-			previous.created_by === message.created_by &&
-			previous.deleted_at === null &&
-			message.deleted_at === null &&
-			time.getTime() - new Date(previous.created_at).getTime() < RUN_GAP_MS;
-		rows.push({ kind: 'message', key: message.id, message, continued });
-		previous = message;
+		this.#rows = rows;
+		return rows;
 	}
-	return rows;
 }
 
 /** Up to two initials of a display name, for an avatar. */

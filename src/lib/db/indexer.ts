@@ -7,13 +7,20 @@
  * (first open, a crash mid-write, a large catch-up), and then written in chunks.
  *
  * Why the rows can be trusted: `index_state` holds the Y.Snapshot (state vector + delete set)
- * the rows equal, or null. Every incremental write sets it to null in the same Dexie
- * transaction; it is set again only when the writer is idle and every transaction so far is
- * written (or at the end of a rebuild, to the rebuild's snapshot). A state vector alone would
- * miss changes that only delete (a reaction taken back, a member removed): those add no struct.
+ * the rows equal, or null. Every incremental write sets it in the same Dexie transaction: to
+ * the document's snapshot when that write holds every transaction so far (nothing queued
+ * behind it: the usual case, so a reload right after posting needs no rebuild), else to null,
+ * and then it is set when the writer is idle (or at the end of a rebuild, to the rebuild's
+ * snapshot). A state vector alone would miss changes that only delete (a reaction taken back,
+ * a member removed): those add no struct.
+ *
+ * Writes are kept small: IndexedDB's `put` clones each row (with its search words) on the main
+ * thread, and 1,000 rows in one transaction made tasks of 100–450 ms while catching up. Every
+ * Dexie transaction here holds at most `chunkSize` rows (a large plan is split, queued plans
+ * merge only up to it), and the page gets a turn between two of them.
  *
  *     doc transaction ──describeChanges──▶ Plan (absolute values) ──queue──▶ one Dexie tx per burst
- *     open / crash / big catch-up ─────────▶ rebuild: project once ─────────▶ 1,000 rows per tx
+ *     open / crash / big catch-up ─────────▶ rebuild: project once ─────────▶ 200 rows per tx
  */
 import * as Y from 'yjs';
 import { Dexie } from 'dexie';
@@ -45,13 +52,19 @@ import {
 
 /** Bumped when the rows' format changes: every conversation is then rebuilt once. */
 export const INDEX_VERSION = 1;
-/** Rows per Dexie transaction in a rebuild (Dexie's bulkAdd: ~1.1 s per 10,000 in Chromium). */
-export const REBUILD_CHUNK = 1_000;
+/**
+ * Rows per Dexie transaction (Dexie's bulkPut: ~1.1 s per 10,000 in Chromium, ~0.2 ms a row on
+ * the main thread under load: 200 rows stay near a 50 ms task).
+ */
+export const WRITE_CHUNK = 200;
+/** A document transaction with more new records than this is indexed by a rebuild. */
+export const REBUILD_ABOVE = 1_000;
 
 export interface IndexerOptions {
-	/** Rows per transaction when rebuilding; a transaction with more new records than this is
-	 *  indexed by a (chunked) rebuild instead of one large write. */
+	/** Rows per Dexie transaction, in a rebuild and for queued plans. */
 	chunkSize?: number;
+	/** A transaction with more new records than this is indexed by a (chunked) rebuild. */
+	rebuildAbove?: number;
 	/** Quiet time after the last write before the rows are marked in step (ms). */
 	idleMs?: number;
 	/** Where write failures go (the index is rebuilt after one). */
@@ -101,6 +114,46 @@ function conversationIndexRow(meta: ConversationMeta): ConversationIndexRow {
 	};
 }
 
+/**
+ * A plan as several, each with at most `rows` records, that written in order leave the same
+ * rows: records first, in order, then the rest (as {@link ConversationIndexer}'s writer applies
+ * one plan).
+ */
+function splitPlan(plan: Plan, rows: number): Plan[] {
+	if (plan.records.length <= rows) return [plan];
+	const parts: Plan[] = [];
+	for (let i = 0; i < plan.records.length; i += rows) {
+		parts.push({
+			conversation: null,
+			members: new Map(),
+			records: plan.records.slice(i, i + rows),
+			removed: [],
+			edits: new Map(),
+			reactions: new Map()
+		});
+	}
+	const last = parts.at(-1)!;
+	parts[parts.length - 1] = { ...plan, records: last.records };
+	return parts;
+}
+
+/**
+ * A macrotask boundary: whatever waits (input, rendering) runs before the next write. A
+ * MessageChannel message, not `setTimeout`: timers in a hidden tab run at most once a second
+ * (Chromium), which would stretch a rebuild of 500 chunks over minutes.
+ */
+function yieldToPage(): Promise<void> {
+	if (typeof MessageChannel === 'undefined') return new Promise((r) => setTimeout(r, 0));
+	return new Promise((resolve) => {
+		const { port1, port2 } = new MessageChannel();
+		port1.onmessage = () => {
+			port1.close();
+			resolve();
+		};
+		port2.postMessage(null);
+	});
+}
+
 /** The same message (not two messages that drew the same id). */
 function sameMessage(a: MessageIndexRow, b: MessageIndexRow): boolean {
 	return (
@@ -125,6 +178,7 @@ export class ConversationIndexer {
 	readonly #db: KithDb;
 	readonly #doc: Y.Doc;
 	readonly #chunk: number;
+	readonly #rebuildAbove: number;
 	readonly #idleMs: number;
 	readonly #onError: (error: unknown) => void;
 	#tasks: Task[] = [];
@@ -146,7 +200,8 @@ export class ConversationIndexer {
 	) {
 		this.#db = db;
 		this.#doc = doc;
-		this.#chunk = options.chunkSize ?? REBUILD_CHUNK;
+		this.#chunk = Math.max(1, options.chunkSize ?? WRITE_CHUNK);
+		this.#rebuildAbove = options.rebuildAbove ?? REBUILD_ABOVE;
 		this.#idleMs = options.idleMs ?? 1_000;
 		this.#onError = options.onError ?? ((e) => console.error('Kith index:', e));
 	}
@@ -216,12 +271,13 @@ export class ConversationIndexer {
 			if (readMeta(this.#doc)) this.#queueRebuild();
 			return;
 		}
-		if (changes.records.length > this.#chunk) {
+		if (changes.records.length > this.#rebuildAbove) {
 			this.#queueRebuild();
 			return;
 		}
 		this.#stats.plans++;
-		this.#push({ kind: 'plan', plan: this.#plan(changes) });
+		for (const plan of splitPlan(this.#plan(changes), this.#chunk))
+			this.#push({ kind: 'plan', plan });
 	};
 
 	#plan(changes: ConversationChanges): Plan {
@@ -286,11 +342,16 @@ export class ConversationIndexer {
 			try {
 				if (task.kind === 'plan') {
 					const plans = [task.plan];
+					let rows = task.plan.records.length;
 					for (let next = this.#tasks[0]; next?.kind === 'plan'; next = this.#tasks[0]) {
+						rows += next.plan.records.length;
+						if (rows > this.#chunk) break;
 						plans.push(next.plan);
 						this.#tasks.shift();
 					}
 					await this.#writePlans(plans);
+					// More to write: let the page (input, a frame) in first.
+					if (this.#tasks.length > 0) await yieldToPage();
 				} else if (task.kind === 'check') {
 					const stale = await this.#isStale(task.snapshot);
 					if (stale) {
@@ -351,6 +412,7 @@ export class ConversationIndexer {
 		}
 		const idList = [...ids];
 		this.#dirty = true;
+		let inStep = false;
 		let vocabulary: string[] = [];
 		await db.transaction(
 			'rw',
@@ -406,9 +468,15 @@ export class ConversationIndexer {
 					.map(([user]): [string, string] => [this.conversationId, user]);
 				if (memberPuts.length > 0) await db.conversation_members.bulkPut(memberPuts);
 				if (memberDeletes.length > 0) await db.conversation_members.bulkDelete(memberDeletes);
-				await db.index_state.put(this.#stateRow(null));
+				// Nothing queued behind these plans (and we run between Yjs transactions, never in
+				// one): every transaction so far is in them, so the rows equal the document now.
+				// ~2 ms for 100,000 messages; it spares the next open a rebuild of all of them.
+				inStep = this.#tasks.length === 0 && !this.#rebuildQueued;
+				const snapshot = inStep ? Y.encodeSnapshot(Y.snapshot(this.#doc)) : null;
+				await db.index_state.put(this.#stateRow(snapshot));
 			}
 		);
+		if (inStep) this.#dirty = false;
 		rememberVocabulary(db, vocabulary);
 		this.#stats.batches++;
 	}
@@ -460,8 +528,9 @@ export class ConversationIndexer {
 				if (!meta) await db.conversations.delete(cid);
 			}
 		);
-		// Separate transactions, so that reads (the first paint) get in between the chunks.
+		// Separate transactions, so that reads (the first paint) and input get in between.
 		for (let i = 0; i < messages.length; i += this.#chunk) {
+			if (i > 0) await yieldToPage();
 			const chunk = messages.slice(i, i + this.#chunk).map(withWords);
 			const vocabulary = await db.transaction('rw', [db.messages, db.search_words], async () => {
 				await db.messages.bulkPut(chunk);

@@ -10,6 +10,7 @@ export * from './origin';
 export * from './ids';
 export * from './validate';
 export * from './conversation';
+export * from './inbox';
 export * from './workspace';
 export * from './read';
 export * from './records';

@@ -8,6 +8,11 @@
 export const WORKSPACE_DOC = 'workspace';
 /** Prefix of a conversation document's name: `conv:<id>`. */
 export const CONVERSATION_DOC_PREFIX = 'conv:';
+/**
+ * `inbox:<userId>`: a person's own list of the conversations they are in, written by the
+ * relay as it accepts membership changes (docs/PROTOCOL.md, "Inbox"). Readable only by them.
+ */
+export const INBOX_DOC_PREFIX = 'inbox:';
 
 /** Keys of the top-level types of the workspace document. */
 export const WorkspaceKey = {
@@ -174,6 +179,18 @@ export interface PresenceState {
 	typing?: string | null;
 }
 
+/** `inbox:<userId>`: the person's list of their conversations. */
+export function inboxDocName(userId: string): string {
+	return INBOX_DOC_PREFIX + userId;
+}
+
+/** A value of an inbox's `conversations` map (keyed by conversation id). */
+export interface InboxEntry {
+	kind: ConversationKind;
+	/** When the relay recorded the membership (ISO 8601). */
+	added_at: string;
+}
+
 /** `conv:<id>` for a conversation id. */
 export function conversationDocName(id: string): string {
 	return CONVERSATION_DOC_PREFIX + id;
@@ -185,8 +202,16 @@ export function conversationDocName(id: string): string {
  */
 export function parseDocName(
 	name: string
-): { kind: 'workspace' } | { kind: 'conversation'; id: string } | null {
+):
+	| { kind: 'workspace' }
+	| { kind: 'conversation'; id: string }
+	| { kind: 'inbox'; user: string }
+	| null {
 	if (name === WORKSPACE_DOC) return { kind: 'workspace' };
+	if (name.startsWith(INBOX_DOC_PREFIX)) {
+		const user = name.slice(INBOX_DOC_PREFIX.length);
+		return Patterns.userId.test(user) ? { kind: 'inbox', user } : null;
+	}
 	if (name.startsWith(CONVERSATION_DOC_PREFIX)) {
 		const id = name.slice(CONVERSATION_DOC_PREFIX.length);
 		if (Patterns.id.test(id) && BigInt(id) < 2n ** 63n) return { kind: 'conversation', id };

@@ -9,7 +9,7 @@ import type * as Y from 'yjs';
 import { describeChanges, reactionsFor } from './changes';
 import { conversationTypes, type ConversationTypes } from './conversation';
 import { compareIds } from './ids';
-import { readAllMessages, toMessage, type Message } from './read';
+import { readAllReactions, toMessage, type Message } from './read';
 import { prefers } from './records';
 import type { MessageRecord } from './schema';
 
@@ -44,8 +44,16 @@ export class MessagesView {
 	#rebuild(): void {
 		this.#records.clear();
 		this.#replies.clear();
-		for (const r of [...this.#t.messages.toArray(), ...this.#t.replies.toArray()]) this.#keep(r);
-		this.#messages = readAllMessages(this.#doc).filter((m) => m.parent_message_id === null);
+		for (const array of [this.#t.messages, this.#t.replies]) for (const r of array) this.#keep(r);
+		// What readMessages gives, from the records just kept (one pass over the document, not
+		// two: this runs on every cold open). A stable sort of the first-seen order, as there.
+		const reactions = readAllReactions(this.#t);
+		const top: MessageRecord[] = [];
+		for (const r of this.#records.values()) if (r.parent_message_id === null) top.push(r);
+		top.sort((a, b) => compareIds(a.id, b.id));
+		this.#messages = top.map((r) =>
+			toMessage(this.#t, r, reactions.get(r.id), this.#replies.get(r.id)?.size ?? 0)
+		);
 	}
 
 	/** Records `r` if it is the one in force for its id; returns whether it is. */

@@ -1,80 +1,53 @@
 import { untrack } from 'svelte';
-import { SvelteMap, SvelteSet } from 'svelte/reactivity';
+import { SvelteMap, SvelteSet, createSubscriber } from 'svelte/reactivity';
 import type * as Y from 'yjs';
+import { compareIds, conversationDocName, type ConversationMeta } from '$lib/model';
 import {
-	compareIds,
-	conversationDocName,
-	conversationTypes,
-	directMessageId,
-	mentions,
-	readMeta,
-	type ConversationMeta,
-	type MessageRecord
-} from '$lib/model';
-import { DocSnapshot } from './doc-snapshot.svelte';
+	readSummary,
+	SummaryView,
+	type ConversationSummary,
+	type IncomingMessage
+} from './conversation-summary';
 import { materializeConversation } from './conversation.svelte';
 import type { DocOpener } from './doc-opener';
 import { countAfter, type ReadMarkers } from './read-markers.svelte';
 import type { WorkspaceDirectory } from './workspace.svelte';
 import { handleError } from './errors.svelte';
 
-/** What the sidebar needs of one conversation, read cheaply (no edits, no reactions). */
-export interface ConversationSummary {
-	meta: ConversationMeta | null;
-	memberIds: string[];
-	/** Ids of others' live top-level messages, sorted: unread counts are a binary search. */
-	othersMessageIds: string[];
-	/** The newest top-level message id, for ordering by activity. */
-	lastMessageId: string | null;
-	/** Ids of others' live messages and replies that mention me, sorted (unread mentions). */
-	mentionIds: string[];
-	/** Others' newest live top-level message, for notifications. */
-	newestFromOthers: IncomingMessage | null;
-}
+export { readSummary, type ConversationSummary, type IncomingMessage };
 
-/** What a notification says of a message. */
-export interface IncomingMessage {
-	id: string;
-	created_by: string;
-	content: string;
-	hasAttachments: boolean;
-	isVoice: boolean;
-}
+/**
+ * One conversation's summary for the list, kept by {@link SummaryView} while something shows
+ * it: a post costs what it changed, not the size of the conversation.
+ */
+class LiveSummary {
+	readonly #doc: Y.Doc;
+	readonly #me: string;
+	readonly #subscribe: () => void;
+	#view: SummaryView | null = null;
 
-export function readSummary(doc: Y.Doc, me: string): ConversationSummary {
-	const t = conversationTypes(doc);
-	const others: string[] = [];
-	const mentioning: string[] = [];
-	let last: string | null = null;
-	let newest: MessageRecord | null = null;
-	for (const r of t.messages) {
-		if (last === null || compareIds(r.id, last) > 0) last = r.id;
-		if (r.created_by !== me && !r.deleted_at) {
-			others.push(r.id);
-			if (mentions(r.content, me)) mentioning.push(r.id);
-			if (newest === null || compareIds(r.id, newest.id) > 0) newest = r;
-		}
+	constructor(doc: Y.Doc, me: string) {
+		this.#doc = doc;
+		this.#me = me;
+		this.#subscribe = createSubscriber((update) => {
+			const view = new SummaryView(doc, me);
+			const onTransaction = (tr: Y.Transaction) => {
+				if (view.apply(tr)) update();
+			};
+			this.#view = view;
+			doc.on('afterTransaction', onTransaction);
+			return () => {
+				doc.off('afterTransaction', onTransaction);
+				this.#view = null;
+			};
+		});
 	}
-	// A mention in a thread counts too: it is read when the thread is (ConversationView).
-	for (const r of t.replies) {
-		if (r.created_by !== me && !r.deleted_at && mentions(r.content, me)) mentioning.push(r.id);
+
+	get value(): ConversationSummary {
+		this.#subscribe();
+		// Unobserved (read outside a reactive context), nothing keeps a view current: read afresh.
+		return this.#view?.summary ?? readSummary(this.#doc, this.#me);
 	}
-	others.sort(compareIds);
-	mentioning.sort(compareIds);
-	return {
-		meta: readMeta(doc),
-		memberIds: [...t.members.keys()],
-		othersMessageIds: others,
-		lastMessageId: last,
-		mentionIds: mentioning,
-		newestFromOthers: newest && {
-			id: newest.id,
-			created_by: newest.created_by,
-			content: newest.content,
-			hasAttachments: newest.file_attachments.length > 0,
-			isVoice: newest.audio_url !== null
-		}
-	};
 }
 
 /** One row of the sidebar. */
@@ -152,10 +125,7 @@ export class FreedConversations {
 
 /**
  * Conversation ids this device has created or opened, so they are listed even before the
- * workspace (channels) or the other person (direct messages) lists them.
- *
- * TODO(integrator): the Dexie index's `conversation_members` table answers "which
- * conversations am I in" without opening every document; swap it in here.
+ * relay lists them in the person's inbox (offline, or a relay not reached yet).
  */
 export class KnownConversations {
 	readonly #key: string;
@@ -185,16 +155,20 @@ export class KnownConversations {
 
 interface Open {
 	doc: Y.Doc;
-	summary: DocSnapshot<ConversationSummary>;
+	summary: LiveSummary;
 }
 
 /**
  * The person's conversations (channels they belong to and direct messages) with unread counts.
- * It opens the document of every candidate (public channels, known ids, a direct message with
- * each person in the workspace) through the opener, and releases them on `destroy()`.
+ * It opens the document of every candidate through the opener, and releases them on
+ * `destroy()`. The candidates are the conversations the relay lists in the person's inbox
+ * (`inbox:<me>`, written by the relay as it accepts membership changes: a direct message
+ * someone else started arrives this way) and the ids this device knows: never one document
+ * per public channel or per person, which would hold a relay connection for each (a
+ * workspace of 500 people would open 500 sockets per device).
  *
  * @example
- * const list = new ConversationList(opener, directory, markers, known);
+ * const list = new ConversationList(opener, directory, markers, known, freed, inbox);
  * list.channels; list.directMessages; list.unread(id)
  */
 export class ConversationList {
@@ -203,6 +177,7 @@ export class ConversationList {
 	readonly #markers: ReadMarkers;
 	readonly #known: KnownConversations;
 	readonly #freed: FreedConversations;
+	readonly #inbox: { readonly value: readonly string[] } | null;
 	readonly #open = new SvelteMap<string, Open>();
 	// Bookkeeping of in-flight opens, never rendered: deliberately not reactive.
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -211,12 +186,10 @@ export class ConversationList {
 	#destroyed = false;
 
 	readonly #candidates = $derived.by(() => {
-		const me = this.#directory.me;
 		// Built whole on each change and never mutated after: a plain Set is right here.
 		// eslint-disable-next-line svelte/prefer-svelte-reactivity
 		const ids = new Set<string>(this.#known.ids);
-		for (const c of this.#directory.channels) ids.add(c.id);
-		for (const u of this.#directory.users) if (u.id !== me) ids.add(directMessageId(me, u.id));
+		for (const id of this.#inbox?.value ?? []) ids.add(id);
 		for (const id of this.#freed.entries.keys()) ids.delete(id);
 		return ids;
 	});
@@ -261,13 +234,16 @@ export class ConversationList {
 		directory: WorkspaceDirectory,
 		markers: ReadMarkers,
 		known: KnownConversations,
-		freed: FreedConversations = new FreedConversations('')
+		freed: FreedConversations = new FreedConversations(''),
+		/** The person's inbox (`readInbox` of `inbox:<me>`, reactive); null: known ids only. */
+		inbox: { readonly value: readonly string[] } | null = null
 	) {
 		this.#opener = opener;
 		this.#directory = directory;
 		this.#markers = markers;
 		this.#known = known;
 		this.#freed = freed;
+		this.#inbox = inbox;
 		this.#stop = $effect.root(() => {
 			$effect(() => {
 				const wanted = this.#candidates;
@@ -297,7 +273,7 @@ export class ConversationList {
 					if (this.#destroyed) return this.#opener.release(name);
 					const me = this.#directory.me;
 					materializeConversation(doc);
-					this.#open.set(id, { doc, summary: new DocSnapshot(doc, (d) => readSummary(d, me)) });
+					this.#open.set(id, { doc, summary: new LiveSummary(doc, me) });
 				},
 				(e: unknown) => {
 					this.#pending.delete(id);

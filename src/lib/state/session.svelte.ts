@@ -2,6 +2,8 @@ import { getContext, setContext } from 'svelte';
 import type * as Y from 'yjs';
 import {
 	WORKSPACE_DOC,
+	inboxDocName,
+	readInbox,
 	addMember,
 	conversationDocName,
 	createConversation,
@@ -22,6 +24,7 @@ import {
 	FreedConversations,
 	KnownConversations
 } from './conversation-list.svelte';
+import { DocSnapshot } from './doc-snapshot.svelte';
 import { Presence } from './presence.svelte';
 import { ReadMarkers } from './read-markers.svelte';
 import { MessageSearch } from './search.svelte';
@@ -86,7 +89,7 @@ export class Session {
 
 	readonly onboarded = $derived.by(() => this.workspace.profile !== undefined);
 
-	private constructor(options: SessionOptions, workspaceDoc: Y.Doc) {
+	private constructor(options: SessionOptions, workspaceDoc: Y.Doc, inboxDoc: Y.Doc) {
 		const storage = options.storage ?? null;
 		this.opener = options.opener;
 		this.me = options.me;
@@ -104,7 +107,8 @@ export class Session {
 			this.workspace,
 			this.markers,
 			this.known,
-			this.freed
+			this.freed,
+			new DocSnapshot(inboxDoc, readInbox)
 		);
 		this.search = options.db
 			? new MessageSearch(options.db, this.workspace, this.conversations)
@@ -123,7 +127,8 @@ export class Session {
 
 	static async start(options: SessionOptions): Promise<Session> {
 		const doc = await options.opener.open(WORKSPACE_DOC);
-		return new Session(options, doc);
+		const inbox = await options.opener.open(inboxDocName(options.me));
+		return new Session(options, doc, inbox);
 	}
 
 	/** Publishes who this device is to the others (presence). */
@@ -205,6 +210,7 @@ export class Session {
 		this.conversations.destroy();
 		this.presence.destroy();
 		this.opener.release(WORKSPACE_DOC);
+		this.opener.release(inboxDocName(this.me));
 	}
 }
 

@@ -13,7 +13,7 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { conversationTypes } from '$lib/model';
+import { arrayChanges, conversationTypes } from '$lib/model';
 import { committed, request } from './idb';
 
 /** Kith's extension message type: the relay's stored state vector (sync-server/protocol.ts). */
@@ -272,8 +272,10 @@ export class DeliveryTracker {
 	readonly #onEvent = (event: Y.YArrayEvent<unknown>): void => {
 		if (this.#destroyed) return;
 		let changed = false;
-		for (const item of event.changes.deleted) if (this.#remove(item)) changed = true;
-		for (const item of event.changes.added) {
+		// Not event.changes: it walks every item of the array (O(messages) per post).
+		const delta = arrayChanges(event.transaction, event.target);
+		for (const item of delta.deleted) if (this.#remove(item)) changed = true;
+		for (const item of delta.added) {
 			if (!item.deleted && item.countable && this.#add(item)) changed = true;
 		}
 		if (changed) this.#emit();

@@ -91,6 +91,8 @@ export class LocalDoc {
 	#compactTimer: ReturnType<typeof setTimeout> | null = null;
 	#closing = false;
 	#closed = false;
+	/** The `update` listener is attached (after the load). */
+	#following = false;
 	#closePromise: Promise<void> | null = null;
 
 	constructor(
@@ -111,12 +113,16 @@ export class LocalDoc {
 				: typeof window !== 'undefined'
 					? window
 					: null;
+		// No `update` listener until the stored records are in: Yjs encodes every transaction's
+		// update while the document has one, and the load's transaction would be encoded whole
+		// (~1 s for a 100,000-message conversation) only for #onUpdate to skip it. Until then
+		// others' transactions are caught by #onEarlyTransaction.
+		doc.on('afterTransaction', this.#onEarlyTransaction);
 		this.whenLoaded = this.#load();
 		// The caller may never await it; failures also go to onError.
 		this.whenLoaded.catch((e: unknown) => this.#onError(e));
 		// Whatever the document held before we attached is not in any update we will see.
 		if (Y.encodeStateVector(doc).length > 1) this.#onUpdate(Y.encodeStateAsUpdate(doc), null);
-		doc.on('update', this.#onUpdate);
 		doc.on('destroy', this.#onDestroy);
 		this.#lifecycle?.addEventListener('pagehide', this.#onPageHide);
 		this.#lifecycle?.addEventListener('visibilitychange', this.#onVisibility);
@@ -167,6 +173,8 @@ export class LocalDoc {
 
 	async #close(): Promise<void> {
 		this.#closing = true;
+		this.#following = false;
+		this.doc.off('afterTransaction', this.#onEarlyTransaction);
 		this.doc.off('update', this.#onUpdate);
 		this.doc.off('destroy', this.#onDestroy);
 		this.#lifecycle?.removeEventListener('pagehide', this.#onPageHide);
@@ -187,6 +195,29 @@ export class LocalDoc {
 		this.#received++;
 		this.#kick();
 	};
+
+	/**
+	 * Before the load: a transaction of someone else (the relay, another tab, a local edit made
+	 * while loading) as the update it made. The document is what the device had before loading
+	 * it, usually empty, so encoding from the transaction's state before is cheap; the delete set
+	 * goes whole (a delete adds no struct to tell it by).
+	 */
+	readonly #onEarlyTransaction = (tr: Y.Transaction): void => {
+		if (tr.origin === this.#origin) return;
+		const changed =
+			tr.deleteSet.clients.size > 0 ||
+			[...tr.afterState].some(([client, clock]) => clock !== (tr.beforeState.get(client) ?? 0));
+		if (!changed) return;
+		this.#onUpdate(Y.encodeStateAsUpdate(this.doc, Y.encodeStateVector(tr.beforeState)), null);
+	};
+
+	/** After the load (or its failure): follow the document's updates from now on. */
+	#follow(): void {
+		this.doc.off('afterTransaction', this.#onEarlyTransaction);
+		if (this.#following || this.#closing) return;
+		this.#following = true;
+		this.doc.on('update', this.#onUpdate);
+	}
 
 	readonly #onDestroy = (): void => {
 		void this.close();
@@ -253,6 +284,16 @@ export class LocalDoc {
 	}
 
 	async #load(): Promise<void> {
+		try {
+			await this.#loadStored();
+		} finally {
+			// Synchronously after the load's transaction: no transaction falls between the two
+			// listeners.
+			this.#follow();
+		}
+	}
+
+	async #loadStored(): Promise<void> {
 		const db = await this.#connect();
 		const tx = db.transaction([UPDATES_STORE], 'readonly');
 		const store = tx.objectStore(UPDATES_STORE);

@@ -3,6 +3,8 @@ import * as prng from 'lib0/prng';
 import { describe, expect, it } from 'vitest';
 import {
 	addMember,
+	arrayChanges,
+	conversationTypes,
 	createConversation,
 	deleteMessage,
 	describeChanges,
@@ -209,6 +211,38 @@ describe('an index fed by describeChanges', () => {
 		]);
 		expect(index.rows()).toEqual(projectConversation(observer));
 	});
+
+	it.each(Array.from({ length: 10 }, (_, i) => i + 1))(
+		'finds the items a transaction added and deleted as YArrayEvent does, without walking the array (seed %i)',
+		(seed) => {
+			const net = new Network(900 + seed, { replicas: 3 });
+			let compared = 0;
+			for (const r of net.replicas) {
+				const t = conversationTypes(r.doc);
+				r.doc.on('afterTransaction', (tr: Y.Transaction) => {
+					for (const array of [t.messages, t.replies]) {
+						const key = [...tr.changed.keys()].find((k) => k._map === array._map);
+						const mine = arrayChanges(tr, array);
+						if (!key) {
+							expect(mine).toEqual({ added: [], deleted: [] });
+							continue;
+						}
+						const { changes } = new Y.YArrayEvent(key as Y.Array<unknown>, tr);
+						expect(new Set(mine.added)).toEqual(changes.added);
+						expect(new Set(mine.deleted)).toEqual(changes.deleted);
+						expect(mine.added).toHaveLength(changes.added.size);
+						expect(mine.deleted).toHaveLength(changes.deleted.size);
+						compared += changes.added.size + changes.deleted.size;
+					}
+				});
+			}
+			for (let i = 0; i < 150; i++) net.step();
+			net.flush();
+			for (const r of net.replicas) purgeDeleted(r.doc);
+			net.flush();
+			expect(compared).toBeGreaterThan(50);
+		}
+	);
 
 	it.each(Array.from({ length: 30 }, (_, i) => i + 1))(
 		'equals a fresh projection on every replica of a random network (seed %i)',

@@ -251,6 +251,46 @@ describe('LocalDoc', () => {
 		expect(contents((await readStored(inner)).doc)).toEqual(['written on pagehide']);
 	});
 
+	it('loads with no update listener attached, so the stored state is not encoded again', async () => {
+		const factory = new IDBFactory();
+		const { local } = await stored(factory, 20);
+		await local.close();
+		const doc = new Y.Doc();
+		// Yjs encodes a transaction's whole update whenever the document has an `update` listener
+		// (for 100,000 messages ~1 s spent on the load, only to be skipped as storage's own).
+		const listening: boolean[] = [];
+		doc.on('afterTransaction', (tr: Y.Transaction) => {
+			if ((tr.origin as { kind?: string } | null)?.kind === 'storage')
+				listening.push(doc._observers.has('update'));
+		});
+		const reopened = await openLocalDoc(NAME, { indexedDB: factory, lifecycle: null, doc });
+		expect(listening).toEqual([false]);
+		expect(readAllMessages(doc)).toHaveLength(20);
+		expect(reopened.unsaved).toBe(0);
+		// …and it follows the document from then on.
+		postMessage(doc, { content: 'after the load', created_by: bob });
+		expect(reopened.unsaved).toBe(1);
+		await reopened.close();
+		expect(contents((await readStored(factory)).doc)).toContain('after the load');
+	});
+
+	it('keeps changes made to the document while it was loading', async () => {
+		const factory = new IDBFactory();
+		const { local } = await stored(factory, 3);
+		await local.close();
+		const doc = new Y.Doc();
+		const loading = new LocalDoc(NAME, doc, { indexedDB: factory, lifecycle: null });
+		doc.getMap('probe').set('at once', 1);
+		await Promise.resolve();
+		doc.getMap('probe').set('a microtask later', 2);
+		await loading.whenLoaded;
+		doc.getMap('probe').delete('at once');
+		await loading.close();
+		const { doc: again } = await readStored(factory);
+		expect(again.getMap('probe').toJSON()).toEqual({ 'a microtask later': 2 });
+		expect(contents(again)).toEqual(['m0', 'm1', 'm2']);
+	});
+
 	it('skips a stored record that is not a Yjs update, and reports it', async () => {
 		const factory = new IDBFactory();
 		const { local } = await stored(factory, 1);

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { Message } from '../../../src/lib/model';
 import {
 	RUN_GAP_MS,
+	RowBuilder,
 	buildRows,
+	type RowOptions,
 	dayLabel,
 	initials,
 	listNames,
@@ -107,6 +109,104 @@ describe('buildRows', () => {
 		expect(
 			rows.filter((r) => r.kind === 'message').map((r) => r.kind === 'message' && r.continued)
 		).toEqual([false, false, false]);
+	});
+});
+
+describe('RowBuilder', () => {
+	/** A small seeded generator (mulberry32), so a failure replays. */
+	function random(seed: number) {
+		return () => {
+			seed = (seed + 0x6d2b79f5) | 0;
+			let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+			t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+			return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+		};
+	}
+
+	it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+		'gives the rows of a full build after random appends, edits and deletes (seed %i)',
+		(seed) => {
+			const next = random(seed);
+			const authors = ['ada', 'bo', 'cy'];
+			let clock = new Date(2026, 10, 20, 8, 0).getTime();
+			let id = 0;
+			const fresh = () => {
+				// Mostly a few minutes apart, sometimes past the run gap, sometimes a day or more.
+				const r = next();
+				clock += r < 0.7 ? next() * 4 * 60_000 : r < 0.95 ? RUN_GAP_MS + 1 : 20 * 3600_000;
+				id += 1 + Math.floor(next() * 3);
+				return msg(String(id), authors[Math.floor(next() * authors.length)]!, new Date(clock));
+			};
+			let messages = Array.from({ length: 20 }, fresh);
+			const readUpTo = [undefined, null, messages[10]!.id][seed % 3];
+			const options: RowOptions = { now: NOW, me: 'ada', readUpTo, locale: 'en-US' };
+			const builder = new RowBuilder();
+			for (let step = 0; step < 60; step++) {
+				const r = next();
+				const at = Math.floor(next() * messages.length);
+				messages = [...messages];
+				if (r < 0.5 || messages.length === 0) messages.push(fresh());
+				else if (r < 0.7)
+					messages[at] = { ...messages[at]!, content: 'edited', edited_at: NOW.toISOString() };
+				else if (r < 0.85)
+					messages[at] = { ...messages[at]!, content: '', deleted_at: NOW.toISOString() };
+				else if (r < 0.93) messages.splice(at, 1);
+				else messages[at] = { ...messages[at]!, created_by: 'ada' };
+				expect(builder.build(messages, options)).toEqual(buildRows(messages, options));
+			}
+		}
+	);
+
+	it('keeps the row objects of messages before the first change', () => {
+		const messages = [
+			msg('1', 'ada', minutes(30)),
+			msg('2', 'bo', minutes(20)),
+			msg('3', 'bo', minutes(19))
+		];
+		const options: RowOptions = { now: NOW, me: 'ada', readUpTo: '1' };
+		const builder = new RowBuilder();
+		const before = builder.build(messages, options);
+		const after = builder.build([...messages, msg('4', 'ada', minutes(1))], options);
+		expect(after.slice(0, before.length)).toEqual(before);
+		before.forEach((row, i) => expect(after[i]).toBe(row));
+		expect(after.map((r) => r.key)).toEqual([...before.map((r) => r.key), '4']);
+		expect(
+			builder.build(
+				after.flatMap((r) => (r.kind === 'message' ? [r.message] : [])),
+				options
+			)
+		).toEqual(after);
+	});
+
+	it('rebuilds everything when the day, the reader or the read marker changes', () => {
+		const messages = [msg('1', 'bo', minutes(60 * 24 + 5)), msg('2', 'bo', minutes(5))];
+		const builder = new RowBuilder();
+		const labels = (now: Date, readUpTo: string | null | undefined) =>
+			builder
+				.build(messages, { now, me: 'ada', readUpTo, locale: 'en-US' })
+				.map((r) => (r.kind === 'day' ? r.label : r.key));
+		expect(labels(NOW, undefined)).toEqual(['Yesterday', '1', 'Today', '2']);
+		const tomorrow = new Date(NOW.getTime() + 24 * 3600_000);
+		expect(labels(tomorrow, undefined)).toEqual([
+			'Tuesday, November 24, 2026',
+			'1',
+			'Yesterday',
+			'2'
+		]);
+		expect(labels(tomorrow, null)).toEqual([
+			'Tuesday, November 24, 2026',
+			'unread',
+			'1',
+			'Yesterday',
+			'2'
+		]);
+		expect(labels(tomorrow, '1')).toEqual([
+			'Tuesday, November 24, 2026',
+			'1',
+			'Yesterday',
+			'unread',
+			'2'
+		]);
 	});
 });
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { SAFE_URL, markdownToHtml } from '../../../src/lib/components/markdown';
+import {
+	HtmlCache,
+	SAFE_URL,
+	markdownToHtml,
+	type MarkdownEnv
+} from '../../../src/lib/components/markdown';
 
 // Step one of safe Markdown (markdown-it); DOMPurify, step two, is covered in the browser by
 // tests/e2e/chat.spec.ts.
@@ -64,5 +69,35 @@ describe('mentions in Markdown', () => {
 		expect(html).toContain('<code>&lt;@u1&gt;</code>');
 		expect(html).toContain('&lt;@bad id&gt;');
 		expect(html).not.toContain('data-mention');
+	});
+});
+
+describe('HtmlCache', () => {
+	const env = { me: 'ada', nameOf: (u: string) => names[u] ?? u };
+	let names: Record<string, string> = {};
+
+	it('renders a source once and again only when who reads or a mentioned name changes', () => {
+		names = { bo: 'Bo' };
+		const cache = new HtmlCache(10);
+		let renders = 0;
+		const get = (source: string, e: MarkdownEnv = env) =>
+			cache.get(source, e, () => `${++renders}:${markdownToHtml(source, e)}`);
+		expect(get('hi <@bo>')).toBe('1:<p>hi <span data-mention="bo">@Bo</span></p>\n');
+		expect(get('hi <@bo>')).toBe('1:<p>hi <span data-mention="bo">@Bo</span></p>\n');
+		expect(get('plain')).toBe('2:<p>plain</p>\n');
+		names = { bo: 'Bob' };
+		expect(get('hi <@bo>')).toBe('3:<p>hi <span data-mention="bo">@Bob</span></p>\n');
+		expect(get('plain')).toBe('2:<p>plain</p>\n');
+		expect(get('plain', { ...env, me: 'bo' })).toBe('4:<p>plain</p>\n');
+	});
+
+	it('keeps at most its limit, dropping the least recently used first', () => {
+		const cache = new HtmlCache(2);
+		let renders = 0;
+		const get = (source: string) => cache.get(source, {}, () => `${++renders}`);
+		expect([get('a'), get('b'), get('a'), get('c')]).toEqual(['1', '2', '1', '3']);
+		expect(cache.size).toBe(2);
+		expect(get('a')).toBe('1'); // used more recently than b
+		expect(get('b')).toBe('4');
 	});
 });
