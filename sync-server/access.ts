@@ -3,7 +3,7 @@
  *
  * Writes are checked after Yjs applied them, on the transaction they made: the relay applies
  * each incoming update in its own transaction with the connection as origin, describes it
- * (the model's describeChanges plus the deletions below), and when a rule is broken restores
+ * (the model's describeChanges, in O(what it wrote), plus the deletions below), and when a rule is broken restores
  * the document from storage before anything else runs (docs.ts).
  */
 import * as Y from 'yjs';
@@ -13,6 +13,7 @@ import {
 	MetaKey,
 	Patterns,
 	WorkspaceKey,
+	arrayChanges,
 	conversationTypes,
 	describeChanges,
 	directMessageId,
@@ -62,8 +63,7 @@ function checkShape(doc: Y.Doc, tr: Y.Transaction, keys: readonly string[]): Vio
 					return 'nests a Y type in a map';
 			}
 		} else if (type instanceof Y.Array) {
-			const { added } = new Y.YArrayEvent(type, tr).changes;
-			for (const item of added) {
+			for (const item of arrayChanges(tr, type).added) {
 				if (!(item.content instanceof Y.ContentAny))
 					return 'inserts something other than a JSON record';
 			}
@@ -226,7 +226,7 @@ export function validateConversationWrite(
 	// Deleted records: one's own, or a duplicate tombstone purged by purgeDeleted.
 	for (const array of [t.messages, t.replies]) {
 		if (!(tr.changed as Map<unknown, unknown>).has(array)) continue;
-		for (const item of new Y.YArrayEvent(array, tr).changes.deleted) {
+		for (const item of arrayChanges(tr, array).deleted) {
 			if (!(item.content instanceof Y.ContentAny)) continue;
 			for (const record of item.content.getContent() as unknown[]) {
 				if (!isRecord(record)) continue;

@@ -72,6 +72,12 @@ export function loadConfig() {
 		/** How long a one-time link to a new device stays valid (devices.ts). */
 		linkTtlS: int('LINK_TTL_S', 600, 1),
 		docIdleMs: int('DOC_IDLE_MS', 30_000),
+		/**
+		 * A conversation with no write for this long drops its Y.Doc and is held as its stored
+		 * bytes (docs.ts, "cold"), if at least COLD_MIN_BYTES; 0 keeps every document live.
+		 */
+		docHotMs: int('DOC_HOT_MS', 10_000),
+		coldMinBytes: int('COLD_MIN_BYTES', 256 * 1024),
 		maxDocsInMemory: int('MAX_DOCS_IN_MEMORY', 5_000, 1),
 		maxFrameBytes: int('MAX_FRAME_BYTES', 32 * MiB, 1024),
 		maxDocBytes: int('MAX_DOC_BYTES', 64 * MiB, 1024),

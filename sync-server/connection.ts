@@ -10,7 +10,6 @@ import * as Y from 'yjs';
 import { applyAwarenessUpdate, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import type { WebSocket } from 'ws';
 import { parseDocName } from '../src/lib/model/index.ts';
-import { mayOpenConversation } from './access.ts';
 import type { Auth } from './auth.ts';
 import type { Config } from './config.ts';
 import { Bucket, OverloadedError, type Conn, type Docs } from './docs.ts';
@@ -107,8 +106,7 @@ export class Connections {
 		try {
 			entry = this.docs.get(name);
 			if (parsed.kind === 'conversation') {
-				const workspace = () => this.docs.get('workspace').doc;
-				if (!mayOpenConversation(entry.doc, parsed.id, user, workspace)) {
+				if (!this.docs.mayOpen(entry, user)) {
 					return refuse(CloseCode.forbidden, 'not a member of this conversation');
 				}
 				this.docs.ensureListed(entry, user);
@@ -160,7 +158,7 @@ export class Connections {
 			}
 		});
 
-		this.docs.send(conn, encodeSyncStep1(Y.encodeStateVector(conn.entry.doc)));
+		this.docs.send(conn, encodeSyncStep1(conn.entry.stateVector()));
 		const states = [...conn.entry.awareness.getStates().keys()];
 		if (states.length > 0) {
 			this.docs.send(
@@ -223,13 +221,13 @@ export class Connections {
 		}
 		// The conversation may have been created since this connection opened.
 		if (entry.convId !== null) {
-			const workspace = () => this.docs.get('workspace').doc;
-			if (!mayOpenConversation(entry.doc, entry.convId, conn.user, workspace)) {
+			if (!this.docs.mayOpen(entry, conn.user)) {
 				return this.docs.close(conn, CloseCode.forbidden, 'not a member of this conversation');
 			}
 		}
 		Y.decodeStateVector(stateVector); // throws on garbage
-		this.docs.send(conn, encodeSyncStep2(Y.encodeStateAsUpdate(entry.doc, stateVector)));
+		// From the stored bytes when the document is cold (DocEntry.diff).
+		this.docs.send(conn, encodeSyncStep2(entry.diff(stateVector)));
 	}
 
 	/**

@@ -33,7 +33,6 @@ import {
 } from '../src/lib/model/index.ts';
 import {
 	conversationKind,
-	mayOpenConversation,
 	validateConversationWrite,
 	validateInboxWrite,
 	validateWorkspaceWrite,
@@ -41,6 +40,7 @@ import {
 } from './access.ts';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
+import { MemoryRelease } from './memory.ts';
 import type { Metrics } from './metrics.ts';
 import {
 	CloseCode,
@@ -94,6 +94,21 @@ export interface Conn {
 	ack: boolean;
 }
 
+/**
+ * A document held without its Y.Doc: its whole state as one merged update (exactly what
+ * storage holds: nothing is pending), and what access checks need. ~300 bytes per message
+ * instead of ~2.4 KB as a Y.Doc (docs/ARCHITECTURE.md, "Cold documents").
+ */
+export interface ColdState {
+	state: Uint8Array;
+	/** The state vector of `state` (encoded). */
+	vector: Uint8Array;
+	/** `state` diffed against its own vector: no structs, only the delete set (an up-to-date peer's step 2). */
+	deletes: Uint8Array;
+	kind: ConversationKind | null;
+	members: ReadonlySet<string>;
+}
+
 export class DocEntry {
 	readonly conns = new Set<Conn>();
 	/** Applied in memory and accepted, not yet committed. */
@@ -106,6 +121,8 @@ export class DocEntry {
 	readonly stored: Map<number, number>;
 	readonly awarenessOwners = new Map<number, Conn>();
 	idleTimer: NodeJS.Timeout | null = null;
+	/** Turns the document cold after DOC_HOT_MS without a write (Docs, `#scheduleCold`). */
+	coldTimer: NodeJS.Timeout | null = null;
 	/** Set while one connection's update is being applied. */
 	validating: {
 		conn: Conn;
@@ -116,11 +133,13 @@ export class DocEntry {
 		added: string[];
 		ownOnly: boolean;
 	} | null = null;
+	#doc: Y.Doc | null;
+	#cold: ColdState | null;
 
 	constructor(
 		readonly name: string,
 		readonly convId: string | null,
-		public doc: Y.Doc,
+		held: Y.Doc | ColdState,
 		readonly awareness: Awareness,
 		/** Bytes stored for this document (snapshot + log + queued). */
 		public bytes: number,
@@ -128,10 +147,81 @@ export class DocEntry {
 		public lastUpdateId: number,
 		/** Whether storage holds anything of this document. */
 		public existed: boolean,
-		readonly clientOwners: Map<number, string>
+		readonly clientOwners: Map<number, string>,
+		/** Builds the Y.Doc of a cold document, with the registry's listeners (Docs, `#warm`). */
+		readonly warm: (entry: DocEntry, state: Uint8Array) => Y.Doc
 	) {
+		this.#doc = held instanceof Y.Doc ? held : null;
+		this.#cold = held instanceof Y.Doc ? null : held;
 		// Loaded from storage with nothing pending: the document holds exactly what is stored.
-		this.stored = Y.decodeStateVector(Y.encodeStateVector(doc));
+		this.stored = Y.decodeStateVector(this.stateVector());
+	}
+
+	/**
+	 * The live Y.Doc, built from the cold state first when the document is cold (a write, or
+	 * a reader that needs the whole document): every use of it is correct in either state.
+	 */
+	get doc(): Y.Doc {
+		if (this.#doc) return this.#doc;
+		const cold = this.#cold!;
+		this.#doc = this.warm(this, cold.state);
+		this.#cold = null;
+		return this.#doc;
+	}
+
+	set doc(doc: Y.Doc) {
+		this.#doc = doc;
+		this.#cold = null;
+	}
+
+	/** The cold state, or null while the Y.Doc is live. */
+	get cold(): ColdState | null {
+		return this.#cold;
+	}
+
+	/** Drops the Y.Doc (the caller destroys it) and keeps the state as bytes. */
+	freeze(cold: ColdState): void {
+		this.#doc = null;
+		this.#cold = cold;
+	}
+
+	/** The live Y.Doc if there is one, without warming a cold document. */
+	get live(): Y.Doc | null {
+		return this.#doc;
+	}
+
+	/** The document's state vector (sync step 1), from the bytes when cold. */
+	stateVector(): Uint8Array {
+		return this.#cold ? this.#cold.vector : Y.encodeStateVector(this.#doc!);
+	}
+
+	/**
+	 * What a peer with state vector `vector` lacks (sync step 2), from the bytes when cold: the
+	 * whole state for an empty vector, the delete set alone for an up-to-date peer, else
+	 * `Y.diffUpdate`. The same content as `Y.encodeStateAsUpdate(doc, vector)`.
+	 */
+	diff(vector: Uint8Array): Uint8Array {
+		const cold = this.#cold;
+		if (!cold) return Y.encodeStateAsUpdate(this.#doc!, vector);
+		const theirs = Y.decodeStateVector(vector);
+		if (theirs.size === 0) return cold.state;
+		let behind = false;
+		for (const [client, clock] of Y.decodeStateVector(cold.vector)) {
+			if ((theirs.get(client) ?? 0) < clock) behind = true;
+		}
+		return behind ? Y.diffUpdate(cold.state, vector) : cold.deletes;
+	}
+
+	/** The conversation's kind now (null: not created, or not a conversation). */
+	kind(): ConversationKind | null {
+		if (this.#cold) return this.#cold.kind;
+		return conversationKind(this.#doc!);
+	}
+
+	/** Whether `user` is listed in the conversation's members now. */
+	isMember(user: string): boolean {
+		if (this.#cold) return this.#cold.members.has(user);
+		return conversationTypes(this.#doc!).members.has(user);
 	}
 }
 
@@ -181,13 +271,17 @@ export class Docs {
 	readonly userBuckets = new Map<string, { bucket: Bucket; conns: number }>();
 	/** Set by main.ts in cluster mode only. */
 	cluster: DocsCluster | null = null;
+	/** Full GCs once evicted documents' memory is garbage and the relay is quiet (memory.ts). */
+	readonly memory: MemoryRelease;
 
 	constructor(
 		readonly config: Config,
 		readonly storage: Store,
 		readonly log: Logger,
 		readonly metrics: Metrics
-	) {}
+	) {
+		this.memory = new MemoryRelease(log, metrics.memoryReleases);
+	}
 
 	/** The loaded document, reading it from storage first if needed (synchronously). */
 	get(name: string): DocEntry {
@@ -204,10 +298,13 @@ export class Docs {
 			if (this.docs.size >= this.config.maxDocsInMemory)
 				throw new OverloadedError('too many documents in memory');
 		}
+		this.memory.busy();
 		const parsed = parseDocName(name);
 		const stored = this.storage.load(name);
 		const doc = this.#buildDoc(stored.updates, name);
-		const awareness = new Awareness(doc);
+		// Presence lives on a Y.Doc of its own: the document's is replaced (restore) or dropped
+		// (cold), and an Awareness destroys itself with its doc.
+		const awareness = new Awareness(new Y.Doc());
 		awareness.setLocalState(null);
 		const entry = new DocEntry(
 			name,
@@ -218,9 +315,10 @@ export class Docs {
 			stored.logCount,
 			stored.lastUpdateId,
 			stored.exists,
-			this.storage.clientOwners(name)
+			this.storage.clientOwners(name),
+			(e, state) => this.#warm(e, state)
 		);
-		this.#attach(entry);
+		this.#attach(entry, doc);
 		awareness.on(
 			'update',
 			({ added, updated, removed }: { added: number[]; updated: number[]; removed: number[] }) => {
@@ -234,7 +332,80 @@ export class Docs {
 		this.metrics.docs.set(this.docs.size);
 		this.log.debug({ doc: name, bytes: stored.bytes, log: stored.logCount }, 'document loaded');
 		this.#scheduleEviction(entry);
+		this.#scheduleCold(entry);
 		return entry;
+	}
+
+	/** Builds a cold document's Y.Doc again (its first write, or a reader that needs it). */
+	#warm(entry: DocEntry, state: Uint8Array): Y.Doc {
+		const doc = this.#buildDoc([state], entry.name);
+		this.#attach(entry, doc);
+		// Counted once the entry holds it (DocEntry.doc), at the next transition: see #countCold.
+		queueMicrotask(() => this.#countCold());
+		this.log.debug({ doc: entry.name, bytes: state.byteLength }, 'document warmed');
+		this.#scheduleCold(entry);
+		return doc;
+	}
+
+	/**
+	 * A document with no write for DOC_HOT_MS and at least COLD_MIN_BYTES stored drops its Y.Doc
+	 * and keeps its state as one merged update (`DocEntry.freeze`): sync is served from the
+	 * bytes, access from the kind and members kept beside them; the next write builds the Y.Doc
+	 * again. The workspace stays live (every access check of a channel reads it).
+	 */
+	#scheduleCold(entry: DocEntry): void {
+		if (this.config.docHotMs <= 0 || entry.convId === null) return;
+		if (entry.coldTimer) {
+			entry.coldTimer.refresh();
+			return;
+		}
+		entry.coldTimer = setTimeout(() => {
+			entry.coldTimer = null;
+			this.#freeze(entry);
+		}, this.config.docHotMs);
+		entry.coldTimer.unref();
+	}
+
+	#freeze(entry: DocEntry): void {
+		const doc = entry.live;
+		if (!doc || this.docs.get(entry.name) !== entry || entry.validating) return;
+		if (entry.bytes < this.config.coldMinBytes) return;
+		if (!this.settled(entry)) {
+			this.#scheduleCold(entry);
+			return;
+		}
+		const state = Y.encodeStateAsUpdate(doc);
+		const vector = Y.encodeStateVector(doc);
+		// The state just encoded is also the compacted snapshot: store it while at it.
+		if (entry.logCount > 0) this.#compactWith(entry, state);
+		entry.freeze({
+			state,
+			vector,
+			deletes: Y.diffUpdate(state, vector),
+			kind: conversationKind(doc),
+			members: new Set(conversationTypes(doc).members.keys())
+		});
+		doc.destroy();
+		this.#countCold();
+		this.log.debug({ doc: entry.name, bytes: state.byteLength }, 'document cold');
+		this.memory.freed();
+	}
+
+	#countCold(): void {
+		let n = 0;
+		for (const e of this.docs.values()) if (e.cold) n++;
+		this.metrics.coldDocs.set(n);
+	}
+
+	/** Whether `user` may open a document as it is now (access.ts's rule, cold or live). */
+	mayOpen(entry: DocEntry, user: string): boolean {
+		if (entry.convId === null) return true;
+		const kind = entry.kind();
+		if (kind === null) return true; // not created yet: the first write must create it
+		if (entry.isMember(user)) return true;
+		return (
+			kind === 'channel' && workspaceTypes(this.get('workspace').doc).channels.has(entry.convId)
+		);
 	}
 
 	#buildDoc(updates: readonly Uint8Array[], name: string): Y.Doc {
@@ -251,8 +422,7 @@ export class Docs {
 		return doc;
 	}
 
-	#attach(entry: DocEntry): void {
-		const doc = entry.doc;
+	#attach(entry: DocEntry, doc: Y.Doc): void {
 		doc.on('afterTransaction', (tr: Y.Transaction) => {
 			const v = entry.validating;
 			if (!v || tr.origin !== v.conn || v.violation) return;
@@ -305,7 +475,7 @@ export class Docs {
 	#kindOf(convId: string): ConversationKind | null {
 		const name = `conv:${convId}`;
 		const loaded = this.docs.get(name);
-		if (loaded) return conversationKind(loaded.doc);
+		if (loaded) return loaded.kind();
 		const stored = this.storage.load(name);
 		return stored.exists ? conversationKind(this.#buildDoc(stored.updates, name)) : null;
 	}
@@ -325,6 +495,9 @@ export class Docs {
 		} catch {
 			return { code: CloseCode.malformed, reason: 'update does not decode' };
 		}
+		// A cold document answers an update with nothing new (a reconnecting device's sync step 2)
+		// without building its Y.Doc.
+		if (entry.cold && nothingNew(entry.cold, meta.to, update)) return null;
 		// A Yjs client id belongs to the user who first wrote with it in this document: two
 		// users sharing one would make the relay drop one's structs as already known, and their
 		// documents diverge for good.
@@ -397,8 +570,9 @@ export class Docs {
 	 * inboxes existed, or an inbox lost with a relay's data): called when a member opens it.
 	 */
 	ensureListed(entry: DocEntry, user: string): void {
-		if (entry.convId === null || !conversationTypes(entry.doc).members.has(user)) return;
-		this.#noteMembership(user, entry.convId, conversationKind(entry.doc));
+		// From the cold state when cold: opening a big idle channel must not rebuild its Y.Doc.
+		if (entry.convId === null || !entry.isMember(user)) return;
+		this.#noteMembership(user, entry.convId, entry.kind());
 	}
 
 	/**
@@ -430,8 +604,7 @@ export class Docs {
 			[...stored.updates, ...entry.pending.map((p) => p.data)],
 			entry.name
 		);
-		(entry.awareness as unknown as { doc: Y.Doc }).doc = entry.doc;
-		this.#attach(entry);
+		this.#attach(entry, entry.doc);
 		// Cluster: storage may hold what other relays stored and this one has not received yet;
 		// the connections get it now (what they already have costs them nothing).
 		if (this.cluster) {
@@ -527,11 +700,13 @@ export class Docs {
 			if (list) list.push(b);
 			else perDoc.set(entry, [b]);
 		});
-		// A waiting compaction is pushed back by every commit while traffic lasts.
+		// A waiting compaction (and memory release) is pushed back by every commit while traffic lasts.
 		if (this.#compactTimer && !this.#compactUrgent) this.#compactTimer.refresh();
+		this.memory.busy();
 		for (const [entry, list] of perDoc) {
 			this.#forward(entry, list);
 			this.cluster?.committed(entry, list);
+			this.#scheduleCold(entry);
 			if (entry.logCount >= this.config.compactAfterUpdates) this.#scheduleCompaction(entry);
 		}
 	}
@@ -660,6 +835,7 @@ export class Docs {
 			changes.length === 0 ? null : changes.length === 1 ? changes[0]! : Y.mergeUpdates(changes);
 		this.#deliverStored(entry, data, removed, grown);
 		if (entry.logCount >= this.config.compactAfterUpdates) this.#scheduleCompaction(entry);
+		this.#scheduleCold(entry);
 	}
 
 	/** Acknowledges and forwards stored updates that came from elsewhere (one corked write each). */
@@ -742,8 +918,7 @@ export class Docs {
 	/** Who may read a document as it is now (access.ts's rule for opening it). */
 	#readers(entry: DocEntry): (user: string) => boolean {
 		if (entry.convId === null) return () => true;
-		const convId = entry.convId;
-		return (user) => mayOpenConversation(entry.doc, convId, user, () => this.get('workspace').doc);
+		return (user) => this.mayOpen(entry, user);
 	}
 
 	/**
@@ -773,9 +948,13 @@ export class Docs {
 	/** Replaces a document's log by one snapshot. */
 	compact(entry: DocEntry): void {
 		if (entry.logCount === 0 || !this.settled(entry)) return;
+		this.#compactWith(entry, entry.cold?.state ?? Y.encodeStateAsUpdate(entry.doc));
+	}
+
+	/** Stores `state` (the document's whole state, nothing pending) in place of its log. */
+	#compactWith(entry: DocEntry, state: Uint8Array): void {
 		const end = this.metrics.compactionSeconds.startTimer();
 		try {
-			const state = Y.encodeStateAsUpdate(entry.doc);
 			this.storage.compact(entry.name, state, entry.lastUpdateId);
 			entry.logCount = 0;
 			entry.bytes = state.byteLength;
@@ -806,12 +985,16 @@ export class Docs {
 		if (entry.conns.size > 0 || !this.settled(entry)) return;
 		if (entry.logCount >= 50) this.compact(entry);
 		if (entry.idleTimer) clearTimeout(entry.idleTimer);
+		if (entry.coldTimer) clearTimeout(entry.coldTimer);
 		this.#toCompact.delete(entry);
 		entry.awareness.destroy();
-		entry.doc.destroy();
+		entry.awareness.doc.destroy();
+		entry.live?.destroy();
 		this.docs.delete(entry.name);
+		if (entry.cold) this.#countCold();
 		this.cluster?.evicted(entry);
 		this.metrics.docs.set(this.docs.size);
+		this.memory.freed();
 		this.log.debug({ doc: entry.name }, 'document evicted');
 	}
 
@@ -883,10 +1066,13 @@ export class Docs {
 			for (const c of [...entry.conns]) this.close(c, CloseCode.goingAway, 'relay shutting down');
 			if (ok && entry.logCount >= 50) this.compact(entry);
 			entry.awareness.destroy();
-			entry.doc.destroy();
+			entry.awareness.doc.destroy();
+			entry.live?.destroy();
 			if (entry.idleTimer) clearTimeout(entry.idleTimer);
+			if (entry.coldTimer) clearTimeout(entry.coldTimer);
 		}
 		this.docs.clear();
+		this.memory.stop();
 		if (this.#retryTimer) clearTimeout(this.#retryTimer);
 		if (this.#compactTimer) clearTimeout(this.#compactTimer);
 		return ok;
@@ -918,4 +1104,26 @@ function onlyOwnContent(entry: DocEntry, tr: Y.Transaction, user: string): boole
 		changes.reactions.every((r) => r.userId === user) &&
 		[...changes.edits.values()].every((e) => e === null || e.edited_by === user)
 	);
+}
+
+/**
+ * Whether an update holds nothing a cold document lacks: every struct below its state vector
+ * and every deletion already in its delete set (a reconnecting device's sync step 2 carries its
+ * whole delete set). Conservative: false sends the update through the live Y.Doc.
+ */
+function nothingNew(cold: ColdState, to: Map<number, number>, update: Uint8Array): boolean {
+	const vector = Y.decodeStateVector(cold.vector);
+	for (const [client, clock] of to) if (clock > (vector.get(client) ?? 0)) return false;
+	const theirs = Y.decodeUpdate(update).ds.clients;
+	if (theirs.size === 0) return true;
+	const ours = Y.decodeUpdate(cold.deletes).ds.clients;
+	for (const [client, ranges] of theirs) {
+		const have = ours.get(client) ?? [];
+		for (const { clock, len } of ranges) {
+			if (len === 0) continue;
+			// The delete set is sorted and merged: one range must cover [clock, clock + len).
+			if (!have.some((h) => h.clock <= clock && clock + len <= h.clock + h.len)) return false;
+		}
+	}
+	return true;
 }

@@ -17,6 +17,11 @@ export function createMetrics() {
 			help: 'Documents loaded in memory',
 			registers: [registry]
 		}),
+		coldDocs: new Gauge({
+			name: 'kith_docs_cold',
+			help: 'Documents in memory held as their stored bytes, without a Y.Doc',
+			registers: [registry]
+		}),
 		updatesIn: new Counter({
 			name: 'kith_updates_in_total',
 			help: 'Document updates accepted from clients',
@@ -62,6 +67,11 @@ export function createMetrics() {
 			name: 'kith_closes_total',
 			help: 'Connections closed by the relay, by close code',
 			labelNames: ['code'],
+			registers: [registry]
+		}),
+		memoryReleases: new Counter({
+			name: 'kith_memory_releases_total',
+			help: 'Full GCs run after documents left memory, once the relay was quiet (memory.ts)',
 			registers: [registry]
 		}),
 		refusedWrites: new Counter({

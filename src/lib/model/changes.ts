@@ -4,7 +4,7 @@
  * document on every keystroke.
  */
 import * as Y from 'yjs';
-import { conversationTypes, type ConversationTypes } from './conversation';
+import { conversationTypes } from './conversation';
 import { orderReactions } from './read';
 import { parseReactionKey, type EditRecord, type MemberRecord, type MessageRecord } from './schema';
 
@@ -150,9 +150,12 @@ function describe(doc: Y.Doc, tr: Y.Transaction): ConversationChanges {
 		}
 		for (const item of delta.deleted) for (const record of itemValues(item)) deleted.add(record.id);
 	}
+	// Built once, and only when something was deleted: a restore may delete many records.
+	let present: Set<string> | null = null;
 	for (const id of deleted) {
 		if (added.has(id)) continue;
-		if (!stillPresent(t, id)) changes.removed.push(id);
+		present ??= new Set([...t.messages.toArray(), ...t.replies.toArray()].map((r) => r?.id));
+		if (!present.has(id)) changes.removed.push(id);
 	}
 	for (const key of changed(t.edits) ?? []) {
 		if (key !== null) changes.edits.set(key, t.edits.get(key) ?? null);
@@ -163,12 +166,6 @@ function describe(doc: Y.Doc, tr: Y.Transaction): ConversationChanges {
 		if (parsed) changes.reactions.push({ ...parsed, created_at: t.reactions.get(key) ?? null });
 	}
 	return changes;
-}
-
-function stillPresent(t: ConversationTypes, id: string): boolean {
-	return (
-		t.messages.toArray().some((r) => r.id === id) || t.replies.toArray().some((r) => r.id === id)
-	);
 }
 
 /** True when nothing in the description changed. */
