@@ -224,6 +224,15 @@ export async function postScenario(
 		await sleep(150);
 	}
 	const tasks = await probe<LongTask[]>(page, 'longTasksSince', t0);
+	// The posts are the device's newest messages now: the next open waits for the last of them
+	// (waiting for the seeded newest, 30 posts up and out of the virtual list's window, never ends).
+	const last = await page.evaluate(() => {
+		const rows = [...document.querySelectorAll('[role="log"] [data-key]')].filter((r) =>
+			r.querySelector('article')
+		);
+		return rows.at(-1)?.getAttribute('data-key') ?? null;
+	});
+	if (last) seeded.newestId = last;
 	// The index marks itself in step after 1 s without writes (src/lib/db/indexer.ts); leaving
 	// before that would make the next open rebuild it.
 	await pause('client: index in-step mark', 1500);
