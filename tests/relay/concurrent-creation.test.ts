@@ -15,6 +15,7 @@ import {
 } from '../../src/lib/model';
 import {
 	closeCodeWithin,
+	closes,
 	connect,
 	newDevice,
 	removeDir,
@@ -33,11 +34,6 @@ async function listPublicly(relay: Relay, token: string, meta: ConversationMeta)
 	await until(() => ws.provider.ws?.bufferedAmount === 0, 2000, 'workspace sent');
 	await new Promise((r) => setTimeout(r, 200));
 	ws.provider.destroy();
-}
-
-/** Resolves with the close code if the relay closes the provider's socket. */
-function closes(p: ReturnType<typeof connect>['provider']): Promise<number> {
-	return new Promise((resolve) => p.on('connection-close', (e) => resolve(e?.code ?? 0)));
 }
 
 describe('conversations created on two devices at once', () => {

@@ -14,6 +14,7 @@ import {
 } from '../../src/lib/model';
 import {
 	closeCodeWithin,
+	closes,
 	connect,
 	newDevice,
 	removeDir,
@@ -24,11 +25,6 @@ import {
 	type Relay
 } from './helpers/relay';
 import { getSessionToken } from '../../src/lib/sync/relay-auth';
-
-/** Resolves with the close code if the relay closes the provider's socket. */
-function closes(p: ReturnType<typeof connect>['provider']): Promise<number> {
-	return new Promise((resolve) => p.on('connection-close', (e) => resolve(e?.code ?? 0)));
-}
 
 /**
  * The inbox (docs/PROTOCOL.md, "Inbox"): the relay lists in `inbox:<user>` every conversation

@@ -238,3 +238,8 @@ export async function metric(relay: Relay, name: string): Promise<number> {
 	const line = text.split('\n').find((l) => l.startsWith(`${name} `));
 	return line ? Number(line.split(' ')[1]) : NaN;
 }
+
+/** Resolves with the close code if the relay closes the provider's socket. */
+export function closes(p: ReturnType<typeof connect>['provider']): Promise<number> {
+	return new Promise((resolve) => p.on('connection-close', (e) => resolve(e?.code ?? 0)));
+}
