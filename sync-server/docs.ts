@@ -710,20 +710,20 @@ export class Docs {
 	#forward(entry: DocEntry, list: readonly QueuedUpdate[]): void {
 		const senders = new Set<Conn>();
 		for (const b of list) if (b.from) senders.add(b.from);
-		const single = new Map<QueuedUpdate, Uint8Array>();
-		const messageOf = (b: QueuedUpdate): Uint8Array => {
+		const single = new Map<QueuedUpdate, Buffer>();
+		const messageOf = (b: QueuedUpdate): Buffer => {
 			let m = single.get(b);
-			if (!m) single.set(b, (m = encodeUpdateMessage(b.data)));
+			if (!m) single.set(b, (m = asBuffer(encodeUpdateMessage(b.data))));
 			return m;
 		};
-		let merged: Uint8Array | null | undefined;
-		const mergedMessage = (): Uint8Array | null => {
+		let merged: Buffer | null | undefined;
+		const mergedMessage = (): Buffer | null => {
 			if (merged !== undefined) return merged;
 			try {
 				merged =
 					list.length === 1
 						? messageOf(list[0]!)
-						: encodeUpdateMessage(Y.mergeUpdates(list.map((b) => b.data)));
+						: asBuffer(encodeUpdateMessage(Y.mergeUpdates(list.map((b) => b.data))));
 			} catch (err) {
 				// Never expected (each update was applied); the updates then go one by one.
 				this.log.error({ err, doc: entry.name }, 'could not merge a commit’s updates');
@@ -1122,6 +1122,14 @@ function corkAcking(entries: Iterable<DocEntry>): Socket[] {
 		}
 	}
 	return corked;
+}
+
+/**
+ * The same bytes as a Buffer (a view, no copy), once per commit: ws makes a Buffer view of
+ * anything else on every send, one more object per reader per commit.
+ */
+function asBuffer(bytes: Uint8Array): Buffer {
+	return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Binary, never compressed (the server has no permessage-deflate), one frame. */
