@@ -125,10 +125,10 @@ async function spawnRelay(kind: RelayKind, options: StartOptions): Promise<Relay
 	let args: string[];
 	let env: Record<string, string | undefined> = { ...process.env };
 	let ready: RegExp;
+	const prof = process.env.BENCH_CPU_PROF;
 	if (kind === 'kith' || kind === 'kith-normal') {
 		dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kith-bench-'));
 		// BENCH_CPU_PROF=<dir>: the relay writes a V8 CPU profile there when it stops.
-		const prof = process.env.BENCH_CPU_PROF;
 		args = [
 			...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
 			'--import',
@@ -164,6 +164,17 @@ async function spawnRelay(kind: RelayKind, options: StartOptions): Promise<Relay
 		ready = /listening (\d+)/;
 	}
 	env = { ...env, ...options.env };
+	// BENCH_CPU_PROF profiles the peers too (to compare like with like); they stop on SIGTERM
+	// without exiting normally, which would write no profile.
+	if (prof && !kind.startsWith('kith')) {
+		args = [
+			'--cpu-prof',
+			`--cpu-prof-dir=${prof}`,
+			'--import',
+			'data:text/javascript,process.on("SIGTERM",()=>process.exit(0))',
+			...args
+		];
+	}
 	const proc = spawn(node, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
 	const logs: string[] = [];
 	running.add(proc);

@@ -402,13 +402,7 @@ export class Docs {
 
 	/** Whether `user` may open a document as it is now (access.ts's rule, cold or live). */
 	mayOpen(entry: DocEntry, user: string): boolean {
-		if (entry.convId === null) return true;
-		const kind = entry.kind();
-		if (kind === null) return true; // not created yet: the first write must create it
-		if (entry.isMember(user)) return true;
-		return (
-			kind === 'channel' && workspaceTypes(this.get('workspace').doc).channels.has(entry.convId)
-		);
+		return this.#readers(entry)(user);
 	}
 
 	#buildDoc(updates: readonly Uint8Array[], name: string): Y.Doc {
@@ -666,17 +660,11 @@ export class Docs {
 			}
 		}
 		// Everything this commit sends a connection (its acknowledgement, then the updates) goes
-		// out in one write: the sockets are corked until the end of the commit.
-		const corked: Socket[] = [];
-		for (const entry of new Set(batch.map((b) => b.entry))) {
-			for (const c of entry.conns) {
-				const socket = socketOf(c.ws);
-				if (socket && !socket.writableCorked) {
-					socket.cork();
-					corked.push(socket);
-				}
-			}
-		}
+		// out in one write: a connection that gets an acknowledgement is corked until the end of
+		// the commit (#forward corks one that gets several updates). One that gets a single
+		// message is written at once: ws writes a frame in one writev already, and corking the
+		// other 200 readers of a channel only held back the first ones' writes until the last.
+		const corked = corkAcking(grown.keys());
 		try {
 			this.#deliver(batch, ids, grown);
 		} finally {
@@ -725,20 +713,20 @@ export class Docs {
 	#forward(entry: DocEntry, list: readonly QueuedUpdate[]): void {
 		const senders = new Set<Conn>();
 		for (const b of list) if (b.from) senders.add(b.from);
-		const single = new Map<QueuedUpdate, Uint8Array>();
-		const messageOf = (b: QueuedUpdate): Uint8Array => {
+		const single = new Map<QueuedUpdate, Buffer>();
+		const messageOf = (b: QueuedUpdate): Buffer => {
 			let m = single.get(b);
-			if (!m) single.set(b, (m = encodeUpdateMessage(b.data)));
+			if (!m) single.set(b, (m = asBuffer(encodeUpdateMessage(b.data))));
 			return m;
 		};
-		let merged: Uint8Array | null | undefined;
-		const mergedMessage = (): Uint8Array | null => {
+		let merged: Buffer | null | undefined;
+		const mergedMessage = (): Buffer | null => {
 			if (merged !== undefined) return merged;
 			try {
 				merged =
 					list.length === 1
 						? messageOf(list[0]!)
-						: encodeUpdateMessage(Y.mergeUpdates(list.map((b) => b.data)));
+						: asBuffer(encodeUpdateMessage(Y.mergeUpdates(list.map((b) => b.data))));
 			} catch (err) {
 				// Never expected (each update was applied); the updates then go one by one.
 				this.log.error({ err, doc: entry.name }, 'could not merge a commit’s updates');
@@ -749,6 +737,9 @@ export class Docs {
 		// Access is re-checked before every forward: a connection opened before the
 		// conversation existed, or whose user was just removed, gets nothing more of it.
 		const mayRead = this.#readers(entry);
+		// Counted once per commit, not per connection (prom-client's inc is not free × 200).
+		let bytes = 0;
+		let sent = 0;
 		for (const c of [...entry.conns]) {
 			if (!mayRead(c.user)) {
 				const removed = list.some((b) => b.removed.includes(c.user));
@@ -761,16 +752,28 @@ export class Docs {
 			}
 			const m = senders.has(c) ? null : mergedMessage();
 			if (m) {
-				this.send(c, m);
-				this.metrics.updatesOut.inc(list.length);
+				const n = this.#write(c, m);
+				bytes += n;
+				if (n > 0) sent += list.length;
 				continue;
 			}
-			for (const b of list) {
-				if (b.from === c) continue;
-				this.send(c, messageOf(b));
-				this.metrics.updatesOut.inc();
+			// Several messages for one connection: one write.
+			const socket = list.length > 1 ? socketOf(c.ws) : null;
+			const cork = socket !== null && !socket.writableCorked;
+			if (cork) socket.cork();
+			try {
+				for (const b of list) {
+					if (b.from === c) continue;
+					const n = this.#write(c, messageOf(b));
+					bytes += n;
+					if (n > 0) sent++;
+				}
+			} finally {
+				if (cork) socket.uncork();
 			}
 		}
+		if (bytes > 0) this.metrics.bytesOut.inc(bytes);
+		if (sent > 0) this.metrics.updatesOut.inc(sent);
 	}
 
 	/**
@@ -849,14 +852,7 @@ export class Docs {
 		grown: Map<number, number>
 	): void {
 		if (data === null && grown.size === 0) return;
-		const corked: Socket[] = [];
-		for (const c of entry.conns) {
-			const socket = socketOf(c.ws);
-			if (socket && !socket.writableCorked) {
-				socket.cork();
-				corked.push(socket);
-			}
-		}
+		const corked = corkAcking(grown.size > 0 ? [entry] : []);
 		try {
 			if (grown.size > 0) this.#acknowledge(entry, grown);
 			if (data) this.#forward(entry, [{ entry, data, from: null, removed, claim: null }]);
@@ -918,10 +914,27 @@ export class Docs {
 		return entry.pending.length === 0;
 	}
 
-	/** Who may read a document as it is now (access.ts's rule for opening it). */
+	/**
+	 * Who may read a document as it is now (access.ts's rule for opening it): a member of the
+	 * conversation, or anyone in the workspace for a channel it lists. The kind, the members and
+	 * the workspace's listing are read once, not once per connection: a commit to a channel of
+	 * 200 readers checked them 200 times (conversationTypes builds six type handles per call).
+	 * Valid until the documents change: take a new one per commit.
+	 */
 	#readers(entry: DocEntry): (user: string) => boolean {
-		if (entry.convId === null) return () => true;
-		return (user) => this.mayOpen(entry, user);
+		const convId = entry.convId;
+		if (convId === null) return () => true;
+		const kind = entry.kind();
+		if (kind === null) return () => true; // not created yet: the first write must create it
+		const cold = entry.cold;
+		const members: { has(user: string): boolean } = cold
+			? cold.members
+			: conversationTypes(entry.doc).members;
+		let listed: boolean | undefined;
+		return (user) =>
+			members.has(user) ||
+			(kind === 'channel' &&
+				(listed ??= workspaceTypes(this.get('workspace').doc).channels.has(convId)));
 	}
 
 	/**
@@ -1031,15 +1044,25 @@ export class Docs {
 	}
 
 	send(conn: Conn, message: Uint8Array): void {
-		if (conn.closed || conn.ws.readyState !== conn.ws.OPEN) return;
-		if (conn.ws.bufferedAmount > this.config.maxBufferedBytes) {
+		const n = this.#write(conn, message);
+		if (n > 0) this.metrics.bytesOut.inc(n);
+	}
+
+	/**
+	 * Writes one message to a connection unless it is closed, or closes it as a slow reader;
+	 * returns the bytes written (0: none). No callback: a failed write errors the socket, which
+	 * closes the connection (connection.ts logs it), and a closure per send × 200 readers per
+	 * commit was garbage.
+	 */
+	#write(conn: Conn, message: Uint8Array): number {
+		const ws = conn.ws;
+		if (conn.closed || ws.readyState !== ws.OPEN) return 0;
+		if (ws.bufferedAmount > this.config.maxBufferedBytes) {
 			this.close(conn, CloseCode.slowReader, 'slow reader');
-			return;
+			return 0;
 		}
-		this.metrics.bytesOut.inc(message.byteLength);
-		conn.ws.send(message, (err) => {
-			if (err) this.log.debug({ conn: conn.id, err: err.message }, 'send failed');
-		});
+		ws.send(message, SEND_OPTIONS);
+		return message.byteLength;
 	}
 
 	close(conn: Conn, code: number, reason: string): void {
@@ -1087,6 +1110,33 @@ function socketOf(ws: WebSocket): Socket | null {
 	const socket = (ws as unknown as { _socket?: Socket | null })._socket;
 	return socket && typeof socket.cork === 'function' ? socket : null;
 }
+
+/** Corks the sockets of the connections that asked for acknowledgements; returns them. */
+function corkAcking(entries: Iterable<DocEntry>): Socket[] {
+	const corked: Socket[] = [];
+	for (const entry of entries) {
+		for (const c of entry.conns) {
+			if (!c.ack) continue;
+			const socket = socketOf(c.ws);
+			if (socket && !socket.writableCorked) {
+				socket.cork();
+				corked.push(socket);
+			}
+		}
+	}
+	return corked;
+}
+
+/**
+ * The same bytes as a Buffer (a view, no copy), once per commit: ws makes a Buffer view of
+ * anything else on every send, one more object per reader per commit.
+ */
+function asBuffer(bytes: Uint8Array): Buffer {
+	return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Binary, never compressed (the server has no permessage-deflate), one frame. */
+const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const;
 
 /** Whether everything a transaction wrote is attributed to `user` (meta, members, records, profiles). */
 function onlyOwnContent(entry: DocEntry, tr: Y.Transaction, user: string): boolean {

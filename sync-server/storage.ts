@@ -64,6 +64,11 @@ export function isDiskFull(err: unknown): boolean {
 export class Storage implements Store {
 	readonly db: Database.Database;
 	readonly #insert: Database.Statement<[string, Uint8Array]>;
+	/** One group commit, as one transaction (made once: `db.transaction` builds its wrappers per call). */
+	readonly #append: (
+		batch: ReadonlyArray<{ doc: string; data: Uint8Array }>,
+		claims: ReadonlyArray<{ doc: string; clients: readonly number[]; user: string }>
+	) => number[];
 	readonly #claim: Database.Statement<[string, number, string]>;
 	readonly #snapshot: Database.Statement<[string], { data: Uint8Array; last_update_id: number }>;
 	readonly #log: Database.Statement<[string, number], { id: number; data: Uint8Array }>;
@@ -124,6 +129,15 @@ export class Storage implements Store {
 		this.#insert = this.db.prepare('INSERT INTO updates (doc, data) VALUES (?, ?)');
 		this.#claim = this.db.prepare(
 			'INSERT OR IGNORE INTO client_owners (doc, client_id, user_id) VALUES (?, ?, ?)'
+		);
+		this.#append = this.db.transaction(
+			(
+				batch: ReadonlyArray<{ doc: string; data: Uint8Array }>,
+				claims: ReadonlyArray<{ doc: string; clients: readonly number[]; user: string }>
+			) => {
+				for (const c of claims) for (const id of c.clients) this.#claim.run(c.doc, id, c.user);
+				return batch.map(({ doc, data }) => Number(this.#insert.run(doc, data).lastInsertRowid));
+			}
 		);
 		this.#snapshot = this.db.prepare('SELECT data, last_update_id FROM snapshots WHERE doc = ?');
 		this.#log = this.db.prepare(
@@ -197,10 +211,7 @@ export class Storage implements Store {
 		batch: ReadonlyArray<{ doc: string; data: Uint8Array }>,
 		claims: ReadonlyArray<{ doc: string; clients: readonly number[]; user: string }> = []
 	): number[] {
-		const ids = this.db.transaction(() => {
-			for (const c of claims) for (const id of c.clients) this.#claim.run(c.doc, id, c.user);
-			return batch.map(({ doc, data }) => Number(this.#insert.run(doc, data).lastInsertRowid));
-		})();
+		const ids = this.#append(batch, claims);
 		this.committed();
 		return ids;
 	}

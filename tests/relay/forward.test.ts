@@ -107,3 +107,64 @@ describe('forwarding', () => {
 		a.provider.destroy();
 	});
 });
+
+describe('forwarding to readers of a channel', () => {
+	it('forwards each commit to connected non-members of a listed channel and to its members, once and in order', async () => {
+		const ws = connect(relay, 'workspace', alice.token);
+		await synced(ws.provider);
+		const a = connect(relay, 'conv:6002', alice.token);
+		await synced(a.provider);
+		const meta = createConversation(a.doc, {
+			kind: 'channel',
+			name: 'open',
+			id: '6002',
+			created_by: alice.user,
+			members: [alice.user]
+		});
+		ws.doc.getMap('channels').set('6002', {
+			id: '6002',
+			name: 'open',
+			created_at: meta.created_at,
+			created_by: alice.user
+		});
+		await new Promise((r) => setTimeout(r, 200));
+
+		// Bob is not a member: he reads the channel because the workspace lists it. Two of his
+		// connections and a second one of Alice's (a member) each get every commit.
+		const readers = await Promise.all([
+			rawSocket(`${relay.ws}/conv:6002?token=${bob.token}`),
+			rawSocket(`${relay.ws}/conv:6002?token=${bob.token}`),
+			rawSocket(`${relay.ws}/conv:6002?token=${alice.token}`)
+		]);
+		await new Promise((r) => setTimeout(r, 200));
+		const base = Y.encodeStateAsUpdate(a.doc);
+		const before = readers.map((r) => r.received.length);
+		for (let i = 0; i < 5; i++) {
+			postMessage(a.doc, { content: `open ${i}`, created_by: alice.user });
+			// One commit each: the relay's turn ends between them.
+			await new Promise((r) => setTimeout(r, 30));
+		}
+		await until(
+			() => readers.every((r, i) => updatesIn(r.received.slice(before[i])).length >= 5),
+			3000,
+			'five commits at every reader'
+		);
+		await new Promise((r) => setTimeout(r, 100));
+		for (const [i, r] of readers.entries()) {
+			const got = updatesIn(r.received.slice(before[i]));
+			expect(got).toHaveLength(5);
+			const doc = new Y.Doc();
+			conversationTypes(doc);
+			Y.applyUpdate(doc, base);
+			got.forEach((u, k) => {
+				Y.applyUpdate(doc, u);
+				expect(readMessages(doc).map((m) => m.content)).toEqual(
+					Array.from({ length: k + 1 }, (_, j) => `open ${j}`)
+				);
+			});
+			expect(r.closeCode).toBeNull();
+		}
+		for (const r of readers) r.ws.close();
+		for (const p of [ws, a]) p.provider.destroy();
+	});
+});
