@@ -17,7 +17,8 @@
  * A query word is "narrow" when it prefixes few stored words (≤ {@link NARROW_WORDS}): its
  * matches are then read newest first, word by word, a page at a time. A "broad" prefix ("a",
  * "co") matches so many messages that walking messages newest first finds `limit` of them
- * sooner. The narrowest word drives; every candidate row is then checked for the other words
+ * sooner, unless its index entries are few ("m29": 1,111 words, 1,111 messages): then their
+ * ids are read in one request and checked newest first. The narrowest word drives; every candidate row is then checked for the other words
  * and the filters in memory.
  */
 import { Dexie } from 'dexie';
@@ -39,12 +40,19 @@ export interface SearchQuery {
 	conversations?: ReadonlySet<string> | null;
 	/** At most this many results (default 50). */
 	limit?: number;
-	/** The planner's thresholds (tests drive every path with tiny ones). */
-	tuning?: { narrowWords?: number; firstPage?: number };
+	/** The planner's thresholds (tests drive every path with tiny or huge ones). */
+	tuning?: { narrowWords?: number; firstPage?: number; listedEntries?: number };
 }
 
 /** A prefix standing for at most this many stored words is read word by word. */
 export const NARROW_WORDS = 48;
+/**
+ * A broad prefix with at most this many index entries is read as a list of ids (one request
+ * of keys only), sorted newest first and checked a page at a time, instead of walking every
+ * message: "m29" stands for 1,111 stored words but only 1,111 messages of 100,000, the newest
+ * of them 70,000 messages back, and the walk that found them took 5.5 s; the list, ~20 ms.
+ */
+export const LISTED_ENTRIES = 4_096;
 /** Candidates read per word, and rows per step of a walk, at first (doubling after). */
 const FIRST_PAGE = 64;
 const MAX_PAGE = 4_096;
@@ -127,13 +135,16 @@ export async function searchMessages(db: KithDb, query: SearchQuery): Promise<Me
 	const conversations = query.conversations ?? null;
 	if (limit <= 0 || authors?.size === 0 || conversations?.size === 0) return [];
 	const words = [...new Set(query.words)].filter((w) => w !== '');
-	const narrow = query.tuning?.narrowWords ?? NARROW_WORDS;
-	const first = query.tuning?.firstPage ?? FIRST_PAGE;
+	const tuning = {
+		narrow: query.tuning?.narrowWords ?? NARROW_WORDS,
+		first: query.tuning?.firstPage ?? FIRST_PAGE,
+		listed: query.tuning?.listedEntries ?? LISTED_ENTRIES
+	};
 	const check = (row: StoredMessageRow) => matches(row, words, authors, conversations);
 
 	// One read-only transaction for the whole search: Dexie would otherwise open one per request.
 	const found = await db.transaction('r', [db.messages, db.search_words], () =>
-		plan(db, words, limit, narrow, first, check, authors, conversations)
+		plan(db, words, limit, tuning, check, authors, conversations)
 	);
 	return found
 		.map((raw) => messageRowSchema.parse(raw, 'messages'))
@@ -148,8 +159,7 @@ async function plan(
 	db: KithDb,
 	words: readonly string[],
 	limit: number,
-	narrow: number,
-	first: number,
+	{ narrow, first, listed }: { narrow: number; first: number; listed: number },
 	check: (row: StoredMessageRow) => boolean,
 	authors: ReadonlySet<string> | null,
 	conversations: ReadonlySet<string> | null
@@ -171,12 +181,17 @@ async function plan(
 	}
 	// A filter passes some candidates only: start with bigger pages.
 	const page = authors !== null || conversations !== null ? first * 4 : first;
-	if (!driver)
+	if (!driver) {
+		// Every word is a broad prefix: the longest may still be in few messages (see LISTED_ENTRIES).
+		const longest = [...words].sort((a, b) => b.length - a.length)[0]!;
+		const ids = await entriesUnder(db, longest, conversations, listed);
+		if (ids !== null) return run(new Listed(db, ids, limit, page, check));
 		return run(
 			conversations !== null
 				? new KeyWalk(db, '[conversation_id+rank]', conversations, limit, page, check)
 				: new Walk(db, limit, page, check)
 		);
+	}
 	// Under `in:`, each conversation's own entries (`cwords`): no candidate from elsewhere.
 	const byWords = new ByWords(db, driver, conversations, limit, page, check);
 	if (authors === null || conversations !== null) return run(byWords);
@@ -279,6 +294,69 @@ class ByWords implements Searcher {
 		}
 		this.#page = Math.min(page * 2, MAX_PAGE);
 		return this.#streams.every((s) => s.done && s.buffer.length === 0);
+	}
+}
+
+/**
+ * The ids of the messages holding a word that starts with `prefix` (in `conversations` when
+ * given), newest first; null when there are more than `max` index entries (read none then).
+ */
+async function entriesUnder(
+	db: KithDb,
+	prefix: string,
+	conversations: ReadonlySet<string> | null,
+	max: number
+): Promise<string[] | null> {
+	if (max <= 0) return null;
+	// Every word under the prefix sorts below `prefix + U+FFFF` (words are NFKD letters and digits).
+	const ranges =
+		conversations === null
+			? [{ index: 'words', from: [prefix], to: [prefix + '\uffff'] }]
+			: [...conversations].map((c) => ({
+					index: 'cwords',
+					from: [c, prefix],
+					to: [c, prefix + '\uffff']
+				}));
+	const ids = new Set<string>();
+	let left = max;
+	for (const r of ranges) {
+		const keys = await db.messages
+			.where(r.index)
+			.between(r.from, r.to, true, false)
+			.limit(left + 1)
+			.primaryKeys();
+		if (keys.length > left) return null;
+		left -= keys.length;
+		for (const id of keys) ids.add(id);
+	}
+	return [...ids].sort((a, b) => compareIds(b, a));
+}
+
+/** Checks a list of candidate ids, newest first, a growing page at a time. */
+class Listed implements Searcher {
+	readonly out: StoredMessageRow[] = [];
+	#at = 0;
+	#page: number;
+
+	constructor(
+		private readonly db: KithDb,
+		private readonly ids: readonly string[],
+		private readonly limit: number,
+		first: number,
+		private readonly check: (row: StoredMessageRow) => boolean
+	) {
+		this.#page = first;
+	}
+
+	async step(): Promise<boolean> {
+		const page = this.ids.slice(this.#at, this.#at + this.#page);
+		this.#at += page.length;
+		for (const row of await this.db.messages.bulkGet(page)) {
+			if (row && this.check(row)) this.out.push(row);
+			if (this.out.length === this.limit) return true;
+		}
+		this.#page = Math.min(this.#page * 2, MAX_PAGE);
+		return this.#at >= this.ids.length;
 	}
 }
 
