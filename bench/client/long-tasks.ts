@@ -89,13 +89,7 @@ const bench = new ClientBench();
 try {
 	const env = await bench.env();
 	const { device } = await bench.device(messages);
-	const categories = [
-		'devtools.timeline',
-		'disabled-by-default-devtools.timeline',
-		'toplevel',
-		'v8.execute',
-		'v8'
-	];
+	const categories = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel'];
 	const start = () => env.browser.startTracing(device.page, { categories });
 	let result: object;
 	if (scenario === 'search') {
