@@ -320,6 +320,9 @@ class ByWords implements Searcher {
 		if (ids.length === 0 || this.#sieves.length === 0) return ids;
 		const newest = rankOf(ids[0]!);
 		const oldest = rankOf(ids[ids.length - 1]!);
+		// A rare driver's candidates can span years, and a common word's keys over them be most
+		// of the index: past a few per candidate, that word is left to the row check instead.
+		const cap = 4 * ids.length + 64;
 		const holding = await Promise.all(
 			this.#sieves.map(async (prefixes) => {
 				const keys = await Promise.all(
@@ -327,13 +330,14 @@ class ByWords implements Searcher {
 						this.db.messages
 							.where(this.#index)
 							.between([...p, newest], [...p, oldest], true, true)
+							.limit(cap + 1)
 							.primaryKeys()
 					)
 				);
-				return new Set(keys.flat());
+				return keys.some((k) => k.length > cap) ? null : new Set(keys.flat());
 			})
 		);
-		return ids.filter((id) => holding.every((h) => h.has(id)));
+		return ids.filter((id) => holding.every((h) => h === null || h.has(id)));
 	}
 }
 

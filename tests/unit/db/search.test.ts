@@ -191,6 +191,24 @@ describe('search index', () => {
 		}, 60_000);
 	}
 
+	it('finds a rare word with a common one when the common one’s keys over the span are too many to sieve by', async () => {
+		const db = openIndex();
+		const doc = channelDoc();
+		const indexer = new ConversationIndexer(db, CONVERSATION_ID, doc);
+		await indexer.start();
+		const rare: string[] = [];
+		for (let i = 0; i < 300; i++) {
+			const content = i % 149 === 0 ? `zebra the crossing ${i}` : `the plan for ${i}`;
+			const m = postMessage(doc, { content, created_by: alice });
+			if (content.startsWith('zebra')) rare.push(m.id);
+		}
+		await indexer.whenIdle();
+		// 3 candidates for "zebra" across all 300 messages: "the" has ~300 keys between them.
+		const found = await searchMessages(db, { words: ['zebra', 'the'] });
+		expect(found.map((m) => m.id)).toEqual([...rare].sort((a, b) => compareIds(b, a)));
+		await indexer.stop();
+	});
+
 	it('forgets a deleted message’s words in the write that deletes it, and follows edits', async () => {
 		const db = openIndex();
 		const doc = channelDoc();
