@@ -10,6 +10,8 @@
  *   npm run bench -- --only client          the client (Chromium) scenarios only (or `relay`)
  *   npm run bench -- --skip cluster         all but these (cluster needs PostgreSQL and Redis)
  *   npm run bench -- --trace                print every set-up phase as it ends
+ *   npm run bench -- --only scroll,search --messages 10000 --no-doc
+ *                                           the client scenarios on one size (seeded once)
  *
  * Writes bench/results/<timestamp>.json and rewrites the tables in docs/BENCHMARKS.md. Ends
  * with the time per scenario and where the set-up time went (bench/trace.ts).
@@ -245,7 +247,18 @@ const kithOnly = (
 	measure: () => measure() as Promise<Record<string, unknown>>,
 	show
 });
-const C = PLAN.client;
+// `--messages N`: every client scenario on a conversation of N messages (one device, seeded
+// once, for all of them): quick back-to-back comparisons of two builds.
+const clientMessages = arg('messages') === undefined ? null : Number(arg('messages'));
+const C = clientMessages === null ? PLAN.client : withMessages(PLAN.client, clientMessages);
+function withMessages<T extends Record<string, unknown>>(plan: T, messages: number): T {
+	return Object.fromEntries(
+		Object.entries(plan).map(([k, v]) => [
+			k,
+			Array.isArray(v) ? [messages] : { ...(v as object), messages }
+		])
+	) as T;
+}
 const clientScenarios: Scenario[] = [
 	{
 		name: 'coldOpen',

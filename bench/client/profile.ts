@@ -5,6 +5,7 @@
  *   node --import tsx bench/client/profile.ts post 100000
  *   node --import tsx bench/client/profile.ts scroll 10000
  *   node --import tsx bench/client/profile.ts catchUp 10000
+ *   node --import tsx bench/client/profile.ts search 100000
  *
  * Writes /tmp/kith-<scenario>-<n>.cpuprofile (open it in Chromium's DevTools) and prints the
  * functions with the most self time and the most total time. For readable names build the app
@@ -18,7 +19,8 @@ import {
 	catchUpScenario,
 	coldOpenScenario,
 	postScenario,
-	scrollScenario
+	scrollScenario,
+	searchScenario
 } from './scenarios.ts';
 
 const [scenario = 'coldOpen', n = '100000'] = process.argv.slice(2);
@@ -57,7 +59,9 @@ try {
 				? await postScenario(bench, { messages, posts: 5, reopen: false })
 				: scenario === 'scroll'
 					? await scrollScenario(bench, { messages, stepPx: 800, maxSeconds: 10 })
-					: await coldOpenScenario(bench, { messages });
+					: scenario === 'search'
+						? await searchScenario(bench, { messages, queries: 30 })
+						: await coldOpenScenario(bench, { messages });
 		profile = await stop(device.cdp);
 	}
 	const file = `/tmp/kith-${scenario}-${messages}.cpuprofile`;

@@ -144,12 +144,19 @@ export async function coldOpenScenario(bench: ClientBench, opts: { messages: num
  */
 export async function scrollScenario(
 	bench: ClientBench,
-	opts: { messages: number; stepPx: number; maxSeconds: number }
+	opts: {
+		messages: number;
+		stepPx: number;
+		maxSeconds: number;
+		/** For bench/client/long-tasks.ts: called once the page has settled, before scrolling. */
+		beforeScroll?: () => Promise<void>;
+	}
 ) {
 	const { device, seeded } = await bench.device(opts.messages);
 	const { page } = device;
 	await openConversation(page, seeded.convId, seeded.newestId);
 	await settle(page);
+	await opts.beforeScroll?.();
 	const log = page.getByRole('log', { name: BOT_NAME });
 	const box = (await log.boundingBox())!;
 	await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);

@@ -42,6 +42,18 @@ export function markdownToHtml(source: string, env: MarkdownEnv = {}): string {
 	return md.render(source, env);
 }
 
+/**
+ * Whether `html` (markdownToHtml's output for `source`) is one paragraph of `source` as text:
+ * markdown-it's own escaping of it in `<p>…</p>`, so it holds no tag or attribute but the `<p>`
+ * and sanitising cannot change it. Most chat lines are such; DOMPurify's parse of each (a new
+ * HTML document per call) was most of a message's first render while scrolling.
+ *
+ * @example isPlainParagraph('ships tomorrow', markdownToHtml('ships tomorrow')) // true
+ */
+export function isPlainParagraph(source: string, html: string): boolean {
+	return html === `<p>${md.utils.escapeHtml(source)}</p>\n`;
+}
+
 const MENTION = /<@([A-Za-z0-9_-]{1,64})>/g;
 
 /**

@@ -2,9 +2,33 @@ import { describe, expect, it } from 'vitest';
 import {
 	HtmlCache,
 	SAFE_URL,
+	isPlainParagraph,
 	markdownToHtml,
 	type MarkdownEnv
 } from '../../../src/lib/components/markdown';
+
+describe('isPlainParagraph', () => {
+	const cases: Array<[source: string, plain: boolean]> = [
+		['ships tomorrow', true],
+		['m29 the plan for tomorrow', true],
+		['fish & chips "today" <b>not bold</b>', true],
+		['<script>alert(1)</script><img src=x onerror=alert(2)>', true],
+		['**bold**', false],
+		['see https://example.com', false],
+		['[x](https://example.com)', false],
+		['hi <@ada>', false],
+		['two\nlines', false],
+		['&amp; an entity', false],
+		['', false]
+	];
+	for (const [source, plain] of cases)
+		it(`${plain ? 'passes' : 'does not pass'} ${JSON.stringify(source)} as plain text`, () => {
+			const html = markdownToHtml(source, { nameOf: () => 'Ada' });
+			expect(isPlainParagraph(source, html)).toBe(plain);
+			// What skips DOMPurify holds no tag but its paragraph.
+			if (plain) expect(html.replace(/^<p>|<\/p>\n$/g, '')).not.toMatch(/[<>]/);
+		});
+});
 
 // Step one of safe Markdown (markdown-it); DOMPurify, step two, is covered in the browser by
 // tests/e2e/chat.spec.ts.

@@ -1,0 +1,118 @@
+/**
+ * Long tasks of one client scenario by kind, from a Chromium performance trace (what DevTools'
+ * Performance panel records), for telling style/layout from script from paint:
+ *
+ *   node --import tsx bench/client/long-tasks.ts scroll 10000 [seconds]
+ *   node --import tsx bench/client/long-tasks.ts search 100000
+ *
+ * Every task of the page's main thread over 50 ms is split into self time per kind (script,
+ * style, layout, paint, gc, parse, other); a task's kind is the one with the most. Prints the
+ * scenario's own result, then the count of long tasks per kind and each long task's split.
+ * Writes the trace to /tmp/kith-<scenario>-<n>.trace.json (open it in DevTools).
+ */
+import { writeFileSync } from 'node:fs';
+import { ClientBench, scrollScenario, searchScenario } from './scenarios.ts';
+
+const [scenario = 'scroll', n = '10000', secs = '60'] = process.argv.slice(2);
+const messages = Number(n);
+
+interface TraceEvent {
+	name: string;
+	ph: string;
+	ts: number;
+	dur?: number;
+	pid: number;
+	tid: number;
+	args?: { name?: string };
+}
+
+const KINDS: Array<[kind: string, names: RegExp]> = [
+	['gc', /^(MinorGC|MajorGC|V8\.GC|BlinkGC|ThreadState|CppGC)/],
+	['style', /^(UpdateLayoutTree|RecalculateStyles|ParseAuthorStyleSheet|InvalidateLayout)/],
+	['layout', /^(Layout|UpdateLayout|LayoutShift|IntersectionObserverController)/],
+	['paint', /^(Paint|PrePaint|Layerize|UpdateLayer|CompositeLayers|Commit|RasterTask)/],
+	['parse', /^(ParseHTML|V8\.Compile|v8\.compile|V8\.ParseFunction|v8\.parseOnBackground)/],
+	[
+		'script',
+		/^(FunctionCall|EvaluateScript|v8\.|V8\.|TimerFire|EventDispatch|FireAnimationFrame|RunMicrotasks|v8\.run|ResizeObserver)/
+	]
+];
+const kindOf = (name: string): string => KINDS.find(([, re]) => re.test(name))?.[0] ?? 'other';
+
+export function longTasksByKind(events: TraceEvent[], thresholdMs = 50) {
+	// The page's main thread: the CrRendererMain with the most task time.
+	const mains = new Set(
+		events
+			.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+			.map((e) => `${e.pid}:${e.tid}`)
+	);
+	const busy = new Map<string, number>();
+	for (const e of events)
+		if (e.name === 'RunTask' && e.ph === 'X' && mains.has(`${e.pid}:${e.tid}`))
+			busy.set(`${e.pid}:${e.tid}`, (busy.get(`${e.pid}:${e.tid}`) ?? 0) + (e.dur ?? 0));
+	const main = [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
+	const own = events
+		.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main)
+		.sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+	const tasks = own.filter((e) => e.name === 'RunTask' && (e.dur ?? 0) >= thresholdMs * 1000);
+	return tasks.map((task) => {
+		const end = task.ts + task.dur!;
+		const inside = own.filter((e) => e !== task && e.ts >= task.ts && e.ts + (e.dur ?? 0) <= end);
+		// Self time: each event's duration less its direct children's (events nest in a stack).
+		const self = new Map<string, number>();
+		const stack: Array<{ e: TraceEvent; child: number }> = [];
+		const close = (upTo: number) => {
+			while (stack.length && stack.at(-1)!.e.ts + (stack.at(-1)!.e.dur ?? 0) <= upTo) {
+				const { e, child } = stack.pop()!;
+				const k = kindOf(e.name);
+				self.set(k, (self.get(k) ?? 0) + (e.dur ?? 0) - child);
+				if (stack.length) stack.at(-1)!.child += e.dur ?? 0;
+			}
+		};
+		let top = 0;
+		for (const e of inside) {
+			close(e.ts);
+			if (!stack.length) top += e.dur ?? 0;
+			stack.push({ e, child: 0 });
+		}
+		close(Infinity);
+		self.set('other', (self.get('other') ?? 0) + task.dur! - top);
+		const ms = Object.fromEntries(
+			[...self].filter(([, v]) => v >= 500).map(([k, v]) => [k, Math.round(v / 100) / 10])
+		);
+		const kind = [...self].sort((a, b) => b[1] - a[1])[0]![0];
+		return { ms: Math.round(task.dur! / 100) / 10, kind, split: ms };
+	});
+}
+
+const bench = new ClientBench();
+try {
+	const env = await bench.env();
+	const { device } = await bench.device(messages);
+	const categories = ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'toplevel'];
+	const start = () => env.browser.startTracing(device.page, { categories });
+	let result: object;
+	if (scenario === 'search') {
+		await start();
+		result = await searchScenario(bench, { messages, queries: 30 });
+	} else {
+		result = await scrollScenario(bench, {
+			messages,
+			stepPx: 800,
+			maxSeconds: Number(secs),
+			beforeScroll: start
+		});
+	}
+	const buf = await env.browser.stopTracing();
+	const file = `/tmp/kith-${scenario}-${messages}.trace.json`;
+	writeFileSync(file, buf);
+	const { traceEvents } = JSON.parse(buf.toString()) as { traceEvents: TraceEvent[] };
+	const tasks = longTasksByKind(traceEvents);
+	const count: Record<string, number> = {};
+	for (const t of tasks) count[t.kind] = (count[t.kind] ?? 0) + 1;
+	console.log(JSON.stringify(result));
+	console.log(`${file}\nlong tasks (trace): ${tasks.length}`, count);
+	for (const t of tasks) console.log(`  ${t.ms} ms ${t.kind} ${JSON.stringify(t.split)}`);
+} finally {
+	await bench.close();
+}
