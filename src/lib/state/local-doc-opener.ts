@@ -94,6 +94,14 @@ export class RefCountedOpener implements DocOpener {
 		return this.#entries.has(name);
 	}
 
+	/** The document of an open name, loaded or not. */
+	loading(name: string): Y.Doc | null {
+		return this.#entries.get(name)?.doc ?? null;
+	}
+
+	/** Set by {@link deviceOpener}; without storage there is nothing to defer. */
+	deferApplies: (until: Promise<unknown>) => void = () => {};
+
 	awareness(name: string): Awareness | null {
 		return this.#entries.get(name)?.awareness ?? null;
 	}
@@ -116,6 +124,9 @@ export interface RelayOptions {
 	device?: { user: string; id: string; storage: Pick<Storage, 'getItem' | 'setItem'> | null };
 }
 
+/** The longest a conversation's stored records wait for a first paint (`deferApplies`). */
+const MAX_DEFER_APPLY_MS = 2_000;
+
 /**
  * Documents on this device, and on the relay when one is given: each opened from IndexedDB
  * first by the sync layer's `LocalDoc` (y-indexeddb's store layout, with its gaps closed), each
@@ -134,12 +145,13 @@ export function deviceOpener(
 	const db = options.db ?? null;
 	const relay = options.relay ?? null;
 	const trackers = new Map<string, DeliveryTracker>();
+	let applyGate: Promise<unknown> = Promise.resolve();
 	const holdings = new Map<string, DeviceHoldings>();
 	const opener = new RefCountedOpener((name, doc, awareness) => {
 		const parsed = parseDocName(name);
 		let local: { ready: Promise<void>; close: () => Promise<void> };
 		if (db && parsed?.kind === 'conversation') {
-			const opened = openConversation(db, parsed.id, { doc, onError });
+			const opened = openConversation(db, parsed.id, { doc, onError, applyAfter: () => applyGate });
 			local = {
 				ready: opened.then(() => undefined),
 				close: () => opened.then((c) => c.close()).catch(onError)
@@ -204,6 +216,12 @@ export function deviceOpener(
 			}
 		};
 	});
+	opener.deferApplies = (until) => {
+		applyGate = Promise.race([
+			until,
+			new Promise((resolve) => setTimeout(resolve, MAX_DEFER_APPLY_MS))
+		]);
+	};
 	opener.delivery = (name) => trackers.get(name) ?? null;
 	opener.holdings = (name) => holdings.get(name) ?? null;
 	return opener;
