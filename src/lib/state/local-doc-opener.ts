@@ -124,8 +124,14 @@ export interface RelayOptions {
 	device?: { user: string; id: string; storage: Pick<Storage, 'getItem' | 'setItem'> | null };
 }
 
-/** The longest a conversation's stored records wait for a first paint (`deferApplies`). */
-const MAX_DEFER_APPLY_MS = 2_000;
+/**
+ * The longest a conversation's stored records wait for a first paint (`deferApplies`): only
+ * reached when that paint never comes (it normally takes well under a second).
+ */
+const MAX_DEFER_APPLY_MS = 5_000;
+
+const capped = (until: Promise<unknown>): Promise<unknown> =>
+	Promise.race([until, new Promise((resolve) => setTimeout(resolve, MAX_DEFER_APPLY_MS))]);
 
 /**
  * Documents on this device, and on the relay when one is given: each opened from IndexedDB
@@ -139,13 +145,22 @@ export function deviceOpener(
 		db?: KithDb | null;
 		relay?: RelayOptions | null;
 		onError?: (error: unknown) => void;
+		/**
+		 * Hold conversations' stored records from the start until the first `deferApplies` has
+		 * been released: the sidebar opens every conversation before the view of the one shown
+		 * exists, and a long one's apply would otherwise come before that view's first paint.
+		 */
+		deferFromStart?: boolean;
 	} = {}
 ): RefCountedOpener {
 	const onError = options.onError ?? ((e: unknown) => console.error(e));
 	const db = options.db ?? null;
 	const relay = options.relay ?? null;
 	const trackers = new Map<string, DeliveryTracker>();
-	let applyGate: Promise<unknown> = Promise.resolve();
+	let releaseStart: (() => void) | null = null;
+	let applyGate: Promise<unknown> = options.deferFromStart
+		? capped(new Promise<void>((resolve) => (releaseStart = resolve)))
+		: Promise.resolve();
 	const holdings = new Map<string, DeviceHoldings>();
 	const opener = new RefCountedOpener((name, doc, awareness) => {
 		const parsed = parseDocName(name);
@@ -217,10 +232,10 @@ export function deviceOpener(
 		};
 	});
 	opener.deferApplies = (until) => {
-		applyGate = Promise.race([
-			until,
-			new Promise((resolve) => setTimeout(resolve, MAX_DEFER_APPLY_MS))
-		]);
+		applyGate = capped(until);
+		const release = releaseStart;
+		releaseStart = null;
+		if (release) void applyGate.then(release);
 	};
 	opener.delivery = (name) => trackers.get(name) ?? null;
 	opener.holdings = (name) => holdings.get(name) ?? null;
