@@ -10,4 +10,5 @@ export * from './queries';
 export * from './blobs';
 export * from './indexer';
 export * from './uploads';
+export * from './page';
 export * from './search';

@@ -31,6 +31,18 @@ export interface DocOpener {
 	closed?(name: string): Promise<void>;
 	/** Whether anyone holds the document open. */
 	isOpen?(name: string): boolean;
+	/**
+	 * The Y.Doc of a name already `open`ed, before it has loaded (null when not open): a view
+	 * can show something else meanwhile and bind to it early. Nothing may write to it before
+	 * `open` resolves.
+	 */
+	loading?(name: string): Y.Doc | null;
+	/**
+	 * Conversations whose stored records are read from now until `until` settles apply them
+	 * only then (at most a couple of seconds later): the conversation view holds them until the
+	 * index's first page has painted.
+	 */
+	deferApplies?(until: Promise<unknown>): void;
 }
 
 /** Whether this device can reach the relay. */

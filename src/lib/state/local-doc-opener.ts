@@ -94,6 +94,14 @@ export class RefCountedOpener implements DocOpener {
 		return this.#entries.has(name);
 	}
 
+	/** The document of an open name, loaded or not. */
+	loading(name: string): Y.Doc | null {
+		return this.#entries.get(name)?.doc ?? null;
+	}
+
+	/** Set by {@link deviceOpener}; without storage there is nothing to defer. */
+	deferApplies: (until: Promise<unknown>) => void = () => {};
+
 	awareness(name: string): Awareness | null {
 		return this.#entries.get(name)?.awareness ?? null;
 	}
@@ -117,6 +125,15 @@ export interface RelayOptions {
 }
 
 /**
+ * The longest a conversation's stored records wait for a first paint (`deferApplies`): only
+ * reached when that paint never comes (it normally takes well under a second).
+ */
+const MAX_DEFER_APPLY_MS = 5_000;
+
+const capped = (until: Promise<unknown>): Promise<unknown> =>
+	Promise.race([until, new Promise((resolve) => setTimeout(resolve, MAX_DEFER_APPLY_MS))]);
+
+/**
  * Documents on this device, and on the relay when one is given: each opened from IndexedDB
  * first by the sync layer's `LocalDoc` (y-indexeddb's store layout, with its gaps closed), each
  * conversation also fed into the Dexie index through `openConversation`; then, once loaded,
@@ -128,18 +145,28 @@ export function deviceOpener(
 		db?: KithDb | null;
 		relay?: RelayOptions | null;
 		onError?: (error: unknown) => void;
+		/**
+		 * Hold conversations' stored records from the start until the first `deferApplies` has
+		 * been released: the sidebar opens every conversation before the view of the one shown
+		 * exists, and a long one's apply would otherwise come before that view's first paint.
+		 */
+		deferFromStart?: boolean;
 	} = {}
 ): RefCountedOpener {
 	const onError = options.onError ?? ((e: unknown) => console.error(e));
 	const db = options.db ?? null;
 	const relay = options.relay ?? null;
 	const trackers = new Map<string, DeliveryTracker>();
+	let releaseStart: (() => void) | null = null;
+	let applyGate: Promise<unknown> = options.deferFromStart
+		? capped(new Promise<void>((resolve) => (releaseStart = resolve)))
+		: Promise.resolve();
 	const holdings = new Map<string, DeviceHoldings>();
 	const opener = new RefCountedOpener((name, doc, awareness) => {
 		const parsed = parseDocName(name);
 		let local: { ready: Promise<void>; close: () => Promise<void> };
 		if (db && parsed?.kind === 'conversation') {
-			const opened = openConversation(db, parsed.id, { doc, onError });
+			const opened = openConversation(db, parsed.id, { doc, onError, applyAfter: () => applyGate });
 			local = {
 				ready: opened.then(() => undefined),
 				close: () => opened.then((c) => c.close()).catch(onError)
@@ -204,6 +231,12 @@ export function deviceOpener(
 			}
 		};
 	});
+	opener.deferApplies = (until) => {
+		applyGate = capped(until);
+		const release = releaseStart;
+		releaseStart = null;
+		if (release) void applyGate.then(release);
+	};
 	opener.delivery = (name) => trackers.get(name) ?? null;
 	opener.holdings = (name) => holdings.get(name) ?? null;
 	return opener;

@@ -38,6 +38,12 @@ export interface LocalDocOptions {
 	lifecycle?: EventTarget | null;
 	/** Failed loads and writes (they are retried; nothing is dropped). */
 	onError?: (error: unknown) => void;
+	/**
+	 * Called once the stored records have been read; applying them waits for what it returns.
+	 * The conversation view passes "after the index's first page has painted": applying 100,000
+	 * messages is one ~0.8 s task, which would otherwise come before that paint.
+	 */
+	applyAfter?: () => Promise<unknown>;
 }
 
 const MAX_RETRY_MS = 10_000;
@@ -66,6 +72,7 @@ export class LocalDoc {
 	readonly #retryMs: number;
 	readonly #lifecycle: EventTarget | null;
 	readonly #onError: (error: unknown) => void;
+	readonly #applyAfter: (() => Promise<unknown>) | null;
 	/** The origin of what this object applies to the document; its own writes skip it. */
 	readonly #origin: Origin = Object.freeze({ kind: 'storage' });
 
@@ -107,6 +114,7 @@ export class LocalDoc {
 		this.#idleCompactMs = options.idleCompactMs ?? 2_000;
 		this.#retryMs = options.retryMs ?? 100;
 		this.#onError = options.onError ?? ((e) => console.error(`Kith storage (${name}):`, e));
+		this.#applyAfter = options.applyAfter ?? null;
 		this.#lifecycle =
 			options.lifecycle !== undefined
 				? options.lifecycle
@@ -301,6 +309,7 @@ export class LocalDoc {
 			request(store.getAll()),
 			request(store.getAllKeys())
 		]);
+		if (this.#applyAfter) await this.#applyAfter().catch(() => {});
 		this.doc.transact(() => {
 			values.forEach((value, i) => {
 				// Whatever is in IndexedDB is checked before it reaches the document.

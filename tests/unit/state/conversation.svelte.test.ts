@@ -1,8 +1,18 @@
 import { flushSync } from 'svelte';
 import * as Y from 'yjs';
 import { describe, expect, it } from 'vitest';
-import { ValidationError, createConversation } from '../../../src/lib/model';
-import { ConversationState, ThreadState } from '../../../src/lib/state/conversation.svelte';
+import {
+	ValidationError,
+	createConversation,
+	readMembers,
+	readMessages,
+	readMeta
+} from '../../../src/lib/model';
+import {
+	ConversationOpeningError,
+	ConversationState,
+	ThreadState
+} from '../../../src/lib/state/conversation.svelte';
 
 const ADA = 'adaAAAAAAAAAAAAAAAAAAA';
 const BO = 'boBBBBBBBBBBBBBBBBBBBB';
@@ -19,6 +29,44 @@ function channel() {
 }
 
 describe('ConversationState', () => {
+	it('shows the index page while the document loads, refuses writes, then follows the document', async () => {
+		const stored = channel();
+		new ConversationState(stored, ADA).post('from before');
+		const page = {
+			meta: readMeta(stored)!,
+			members: readMembers(stored),
+			messages: readMessages(stored)
+		};
+		const doc = new Y.Doc();
+		let load = () => {};
+		const loaded = new Promise<void>((r) => (load = r)).then(() => {
+			Y.applyUpdate(doc, Y.encodeStateAsUpdate(stored), { kind: 'storage' });
+			return { delivery: null, holdings: null };
+		});
+		const ada = new ConversationState(doc, ADA, null, null, { page, loaded });
+		const shown: string[][] = [];
+		const stop = $effect.root(() => {
+			$effect(() => {
+				shown.push(ada.messages.map((m) => m.content));
+			});
+		});
+		flushSync();
+		expect(ada.live).toBe(false);
+		expect(ada.meta).toEqual(page.meta);
+		expect(ada.isMember).toBe(true);
+		expect(shown).toEqual([['from before']]);
+		expect(() => ada.post('too early')).toThrow(ConversationOpeningError);
+		load();
+		await ada.whenLive;
+		flushSync();
+		expect(ada.live).toBe(true);
+		expect(shown.at(-1)).toEqual(['from before']);
+		ada.post('now');
+		flushSync();
+		expect(shown.at(-1)).toEqual(['from before', 'now']);
+		stop();
+	});
+
 	it('follows the document while observed: post, edit, react and delete', () => {
 		const doc = channel();
 		const ada = new ConversationState(doc, ADA);

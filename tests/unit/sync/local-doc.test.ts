@@ -291,6 +291,35 @@ describe('LocalDoc', () => {
 		expect(contents(again)).toEqual(['m0', 'm1', 'm2']);
 	});
 
+	it('applies the stored records only once applyAfter has settled, keeping what was made meanwhile', async () => {
+		const factory = new IDBFactory();
+		const { local } = await stored(factory, 3);
+		await local.close();
+		let paint = () => {};
+		const painted = new Promise<void>((r) => (paint = r));
+		let asked = false;
+		const doc = new Y.Doc();
+		const loading = new LocalDoc(NAME, doc, {
+			indexedDB: factory,
+			lifecycle: null,
+			applyAfter: () => {
+				asked = true;
+				return painted;
+			}
+		});
+		await expect.poll(() => asked).toBe(true);
+		await new Promise((r) => setTimeout(r, 20));
+		expect(contents(doc)).toEqual([]);
+		doc.getMap('probe').set('while held', 1);
+		paint();
+		await loading.whenLoaded;
+		expect(contents(doc)).toEqual(['m0', 'm1', 'm2']);
+		await loading.close();
+		const { doc: again } = await readStored(factory);
+		expect(again.getMap('probe').toJSON()).toEqual({ 'while held': 1 });
+		expect(contents(again)).toEqual(['m0', 'm1', 'm2']);
+	});
+
 	it('skips a stored record that is not a Yjs update, and reports it', async () => {
 		const factory = new IDBFactory();
 		const { local } = await stored(factory, 1);
