@@ -13,7 +13,16 @@
  *   node scripts/build-relay.mjs          # build when stale
  *   node scripts/build-relay.mjs --force  # build anyway
  */
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	renameSync,
+	rmSync,
+	statSync,
+	writeFileSync
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,15 +76,26 @@ const result = await build({
 	tsconfig: 'tsconfig.node.json',
 	metafile: true,
 	logLevel: 'warning',
-	legalComments: 'none'
+	legalComments: 'none',
+	write: false
 });
+// Each file replaced by a rename, never rewritten in place: another process (a test, the bench,
+// a second `npm start`) may build or start from `.relay/` at the same moment.
+mkdirSync(outdir, { recursive: true });
+for (const file of result.outputFiles) {
+	const tmp = `${file.path}.${process.pid}.tmp`;
+	writeFileSync(tmp, file.contents);
+	renameSync(tmp, file.path);
+}
 // Chunks of earlier builds (their names are content hashes) would pile up.
 const outputs = new Set(Object.keys(result.metafile.outputs).map((p) => resolve(root, p)));
 for (const name of readdirSync(outdir)) {
-	if (!outputs.has(join(outdir, name))) rmSync(join(outdir, name), { force: true });
+	const path = join(outdir, name);
+	if (!outputs.has(path) && path !== meta && !name.endsWith('.tmp')) rmSync(path, { force: true });
 }
 // Written last: its mtime is the bundle's (fresh() above).
-writeFileSync(meta, JSON.stringify(result.metafile));
+writeFileSync(`${meta}.${process.pid}.tmp`, JSON.stringify(result.metafile));
+renameSync(`${meta}.${process.pid}.tmp`, meta);
 const ms = Math.round(performance.now() - started);
 console.log(
 	`build-relay: .relay/main.mjs from ${Object.keys(result.metafile.inputs).length} modules in ${ms} ms`
