@@ -40,6 +40,7 @@ export default ts.config(
 	{
 		ignores: [
 			'build/',
+			'.relay/',
 			'.svelte-kit/',
 			'node_modules/',
 			'data/',

@@ -2,12 +2,14 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defineConfig, devices } from '@playwright/test';
+import { startCommand } from './scripts/start-command.ts';
 
 // Debian's Chromium where it exists (these machines cannot download Playwright's browser);
 // Playwright's own browser elsewhere.
 const DEBIAN_CHROMIUM = '/usr/bin/chromium';
 const executablePath = existsSync(DEBIAN_CHROMIUM) ? DEBIAN_CHROMIUM : undefined;
 const PORT = Number(process.env.E2E_PORT ?? 4173);
+const START = startCommand();
 // One relay data folder per run, so every run starts from an empty workspace.
 const DATA_DIR = (process.env.KITH_E2E_DATA_DIR ??= mkdtempSync(join(tmpdir(), 'kith-e2e-')));
 // Workers inherit it: tests that act as the operator (a bot's token) use the same folder.
@@ -41,11 +43,13 @@ export default defineConfig({
 		}
 	},
 	webServer: {
-		// The real relay serving the built app, as `npm start` does, on a fresh data folder.
-		// `node --import tsx`, not npx or the tsx binary: killing a wrapper would leave the real
-		// server running (TOOLCHAIN.md).
-		command: `./node_modules/.bin/vite build && node --import tsx sync-server/main.ts`,
+		// The real relay serving the built app, as `npm start` runs it (its bundle, node's flags
+		// and environment, read from package.json: scripts/start-command.ts), on a fresh data
+		// folder. `node` itself, not npm or npx: killing a wrapper would leave the real server
+		// running (TOOLCHAIN.md).
+		command: `./node_modules/.bin/vite build && node scripts/build-relay.mjs && node ${START.args.join(' ')}`,
 		env: {
+			...START.env,
 			PORT: String(PORT),
 			HOST: '127.0.0.1',
 			DATA_DIR: DATA_DIR,

@@ -1,9 +1,11 @@
 /**
  * Starts each relay under test as its own process on a free loopback port, and stops it.
- * Kith runs as `node --import tsx sync-server/main.ts` (what `tsx sync-server/main.ts` runs,
- * minus tsx's wrapper process, so that the pid measured is the relay's own).
+ * Kith runs as `npm start` runs it: the bundle `.relay/main.mjs` (built when stale by
+ * scripts/build-relay.mjs) with node's flags and environment from package.json
+ * (scripts/start-command.ts), minus npm's wrapper process, so that the pid measured is the
+ * relay's own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
 	existsSync,
 	mkdirSync,
@@ -17,6 +19,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { startCommand } from '../scripts/start-command.ts';
 import type { Target } from './load/client.ts';
 import { phase } from './trace.ts';
 
@@ -58,15 +61,25 @@ export const KITH_BENCH_ENV: Record<string, string> = {
 	MAX_BUFFERED_BYTES: String(256 * 1024 * 1024)
 };
 
+/** `npm start`'s relay command: the bundle, node's flags and environment (package.json). */
+const START = startCommand();
+
 /**
- * The process environment README recommends for the relay on Linux: glibc's allocator with a
- * fixed mmap threshold, so that freed buffers of 128 KiB and more go back to the system
+ * The process environment `npm start` sets: glibc's allocator with a fixed mmap threshold
+ * (`MALLOC_MMAP_THRESHOLD_`), so that freed buffers of 128 KiB and more go back to the system
  * (docs/ARCHITECTURE.md, "The relay's memory"). Only the environment can set it: glibc reads it
  * before Node starts.
  */
-export const KITH_PROCESS_ENV: Record<string, string> = {
-	MALLOC_MMAP_THRESHOLD_: '131072'
-};
+export const KITH_PROCESS_ENV: Record<string, string> = START.env;
+
+/** `npm start`'s `prestart`: the bundle, built when stale (once per bench process). */
+let relayBuilt = false;
+function buildRelay(): void {
+	if (relayBuilt) return;
+	const res = spawnSync(process.execPath, ['scripts/build-relay.mjs'], { encoding: 'utf8' });
+	if (res.status !== 0) throw new Error(`scripts/build-relay.mjs failed:\n${res.stderr}`);
+	relayBuilt = true;
+}
 
 function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {
@@ -84,7 +97,7 @@ function freePort(): Promise<number> {
  * A peer of bench/peers/ as plain JavaScript (its types stripped by TypeScript, cached in
  * node_modules/.cache/kith-bench/ until the source changes), run by `node` alone: tsx's loader
  * added 0.5–2 s to every start of these small servers, as much as some measurements, and
- * nothing to their work once started (Kith runs as shipped, through tsx).
+ * nothing to their work once started.
  */
 function peerScript(kind: RelayKind): string {
 	const src = `bench/peers/${kind}.ts`;
@@ -129,12 +142,8 @@ async function spawnRelay(kind: RelayKind, options: StartOptions): Promise<Relay
 	if (kind === 'kith' || kind === 'kith-normal') {
 		dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kith-bench-'));
 		// BENCH_CPU_PROF=<dir>: the relay writes a V8 CPU profile there when it stops.
-		args = [
-			...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []),
-			'--import',
-			'tsx',
-			'sync-server/main.ts'
-		];
+		buildRelay();
+		args = [...(prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : []), ...START.args];
 		env = {
 			...env,
 			PORT: '0',

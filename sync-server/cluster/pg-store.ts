@@ -44,8 +44,11 @@ export class PgStore implements Store {
 			statementTimeoutMs: STATEMENT_TIMEOUT_MS,
 			connectTimeoutMs: 3_000
 		};
-		this.#bridge = new SyncBridge(new URL('./pg-worker.ts', import.meta.url), data);
-		// First call: waits for the worker to start too (tsx compiles it), hence the long wait.
+		// Beside this module: pg-worker.ts under tsx, .relay/pg-worker.mjs in the bundle (whose
+		// chunks share one folder; scripts/build-relay.mjs).
+		const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.mjs';
+		this.#bridge = new SyncBridge(new URL(`./pg-worker${ext}`, import.meta.url), data);
+		// First call: waits for the worker to start too (under tsx it compiles it), hence the long wait.
 		const version = this.#bridge.call<number>('migrate', [], 60_000);
 		log.info({ schemaVersion: version }, 'postgresql schema ready');
 	}

@@ -6,7 +6,7 @@
  * the contract needs go to a worker thread over a MessagePort, and the event loop waits on a
  * shared word (`Atomics.wait`) until the worker answers; `receiveMessageOnPort` then takes the
  * answer without an event turn. It is the technique of synckit (used by eslint-plugin-prettier),
- * written out here because the worker must load TypeScript through tsx and carry two kinds of
+ * written out here because the worker may have to load TypeScript through tsx and carries two kinds of
  * call: `call` (the event loop waits, as it waits for SQLite's fsync) and `callAsync` (a
  * promise, for work nothing waits for: compaction, catch-up reads after a Redis outage).
  *
@@ -66,12 +66,15 @@ export class SyncBridge {
 		const async = new MessageChannel();
 		this.#syncPort = sync.port1;
 		this.#asyncPort = async.port1;
-		// The relay runs as `node --import tsx`, but a worker does not inherit tsx's loader hooks:
-		// the worker registers them itself before importing the TypeScript module.
-		const tsx = import.meta.resolve('tsx/esm/api');
-		const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
+		// From the bundle (`npm start`, scripts/build-relay.mjs) the entry is JavaScript. Under
+		// `node --import tsx` (the tests) it is TypeScript, and a worker does not inherit tsx's
+		// loader hooks: the worker registers them itself before importing the module.
+		const ts = entry.pathname.endsWith('.ts');
+		const boot = ts
+			? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`
+			: entry;
 		this.#worker = new Worker(boot, {
-			eval: true,
+			eval: ts,
 			workerData: { data: workerData, signal: this.#signal, sync: sync.port2, async: async.port2 },
 			transferList: [sync.port2, async.port2]
 		});

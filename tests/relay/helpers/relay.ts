@@ -1,6 +1,8 @@
 /**
- * Starts the REAL relay process (tsx sync-server/main.ts) on a free loopback port with a
- * temporary DATA_DIR, and tears it down. No mocked sockets (STYLE.md).
+ * Starts the REAL relay process on a free loopback port with a temporary DATA_DIR, and tears
+ * it down. No mocked sockets (STYLE.md). Through tsx (sync-server/main.ts, no build step), or
+ * as `npm start` runs it, the bundle `.relay/main.mjs` (`bundle: true`, or KITH_TEST_BUNDLE=1
+ * for every relay of a run, e.g. the cluster tests).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +12,7 @@ import * as Y from 'yjs';
 import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
+import { startCommand } from '../../../scripts/start-command';
 import { generateKeyPair, type DeviceKeyPair } from '../../../src/lib/sync/identity';
 import { getSessionToken } from '../../../src/lib/sync/relay-auth';
 
@@ -34,13 +37,32 @@ export function tempDataDir(): string {
 	return mkdtempSync(join(tmpdir(), 'kith-relay-'));
 }
 
+/**
+ * Builds `.relay/` when stale (scripts/build-relay.mjs, what `npm start` runs first); once per
+ * test process.
+ */
+let bundleBuilt = false;
+function buildBundle(): void {
+	if (bundleBuilt) return;
+	const res = spawnSync(process.execPath, ['scripts/build-relay.mjs'], { encoding: 'utf8' });
+	if (res.status !== 0) throw new Error(`scripts/build-relay.mjs failed:\n${res.stderr}`);
+	bundleBuilt = true;
+}
+
+/** `npm start`'s command after its build: node's arguments and the script's environment. */
+const START = startCommand();
+
 export async function startRelay(
-	options: { dataDir?: string; env?: Record<string, string> } = {}
+	options: { dataDir?: string; env?: Record<string, string>; bundle?: boolean } = {}
 ): Promise<Relay> {
 	const dataDir = options.dataDir ?? tempDataDir();
-	const proc = spawn(NODE_TSX[0], [...NODE_TSX.slice(1), 'sync-server/main.ts'], {
+	const bundle = options.bundle ?? process.env.KITH_TEST_BUNDLE === '1';
+	if (bundle) buildBundle();
+	const args = bundle ? START.args : [...NODE_TSX.slice(1), 'sync-server/main.ts'];
+	const proc = spawn(process.execPath, args, {
 		env: {
 			...process.env,
+			...(bundle ? START.env : {}),
 			PORT: '0',
 			HOST: '127.0.0.1',
 			DATA_DIR: dataDir,
