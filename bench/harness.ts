@@ -417,6 +417,12 @@ export interface ColdJoinParams {
 	 * costs, as a relay does most of the time.
 	 */
 	idleHoldMs?: number;
+	/**
+	 * RSS is read a third time this long after the joins (longer than `idleHoldMs`; 0: not
+	 * measured): the relay's memory once settled (freed memory goes back to the system over a
+	 * few GCs, `sync-server/memory.ts`), not mid-release.
+	 */
+	settledHoldMs?: number;
 }
 
 export interface ColdJoinResult {
@@ -435,6 +441,8 @@ export interface ColdJoinResult {
 	idleRssMB: number;
 	/** Relay RSS holding the channel after `idleHoldMs` without a write (null: not measured). */
 	heldIdleRssMB: number | null;
+	/** Relay RSS holding the channel after `settledHoldMs` without a write (null: not measured). */
+	settledRssMB: number | null;
 }
 
 /** A channel of `messages` messages: a new device joins; a device that holds it reconnects. */
@@ -473,9 +481,14 @@ export async function coldJoinScenario(
 		});
 		const mem = memory(relay.pid);
 		let heldIdleRssMB: number | null = null;
+		let settledRssMB: number | null = null;
 		if (p.idleHoldMs) {
 			await pause('settle: channel held idle', p.idleHoldMs);
 			heldIdleRssMB = memory(relay.pid).rssMB;
+			if (p.settledHoldMs && p.settledHoldMs > p.idleHoldMs) {
+				await pause('settle: channel held idle, longer', p.settledHoldMs - p.idleHoldMs);
+				settledRssMB = memory(relay.pid).rssMB;
+			}
 		}
 		await ctx.load.call('closeSeeder', {});
 		return {
@@ -491,7 +504,8 @@ export async function coldJoinScenario(
 			rssMB: mem.rssMB,
 			peakMB: mem.peakMB,
 			idleRssMB,
-			heldIdleRssMB
+			heldIdleRssMB,
+			settledRssMB
 		};
 	});
 }

@@ -182,6 +182,13 @@ export const METRICS: Metric[] = [
 	},
 	{
 		scenario: 'coldJoin',
+		label: 'relay RSS holding the channel, 30 s without a write',
+		unit: 'MB',
+		better: 'lower',
+		get: path('settledRssMB')
+	},
+	{
+		scenario: 'coldJoin',
 		label: 'relay RSS peak',
 		unit: 'MB',
 		better: 'lower',

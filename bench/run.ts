@@ -92,7 +92,7 @@ const PLAN = quick
 	: {
 			fanout: { clients: [2, 50, 200], intervalMs: 20, count: 500 },
 			throughput: { writers: 20, perWriter: 1500, window: 8 },
-			coldJoin: { messages: 100_000, devices: 16, idleHoldMs: 12_000 },
+			coldJoin: { messages: 100_000, devices: 16, idleHoldMs: 12_000, settledHoldMs: 30_000 },
 			manyDocs: { docs: 1000, idleMs: 1000, concurrency: 100, settleMs: 14_000 },
 			durability: { messages: 100_000, devices: 16 },
 			client: {

@@ -1,6 +1,6 @@
 /**
- * The client scenarios' environment: the built app served by the real relay (`node --import
- * tsx sync-server/main.ts`, fresh DATA_DIR, free port), Debian's Chromium launched by
+ * The client scenarios' environment: the built app served by the real relay (as `npm start`
+ * runs it: bench/relays.ts; fresh DATA_DIR, free port), Debian's Chromium launched by
  * Playwright with the flags of playwright.config.ts, and devices (browser contexts) onboarded
  * through the UI, then given a big conversation straight into IndexedDB.
  */
@@ -224,6 +224,17 @@ export async function openConversation(
 		{ timeout: timeoutMs, polling: 50 }
 	);
 	return (await handle.jsonValue()) as number;
+}
+
+/**
+ * Waits until the open conversation shows its document, not the index's first page (the view
+ * is `aria-busy` until then: docs/ARCHITECTURE.md, "Index first"). Scrolling, posting and
+ * searching measure the conversation once open; before that it holds one page.
+ */
+export async function waitLive(page: Page, timeoutMs = 120_000): Promise<void> {
+	await page
+		.locator('section.conversation[aria-busy="false"]')
+		.waitFor({ state: 'attached', timeout: timeoutMs });
 }
 
 export async function waitIndexed(

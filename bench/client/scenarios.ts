@@ -34,6 +34,7 @@ import {
 	settle,
 	startClientEnv,
 	waitIndexed,
+	waitLive,
 	type ClientEnv,
 	type Device,
 	type Seeded
@@ -155,6 +156,7 @@ export async function scrollScenario(
 	const { device, seeded } = await bench.device(opts.messages);
 	const { page } = device;
 	await openConversation(page, seeded.convId, seeded.newestId);
+	await waitLive(page);
 	await settle(page);
 	await opts.beforeScroll?.();
 	const log = page.getByRole('log', { name: BOT_NAME });
@@ -205,6 +207,7 @@ export async function postScenario(
 	const { page } = device;
 	if (opts.reopen !== false) {
 		await openConversation(page, seeded.convId, seeded.newestId);
+		await waitLive(page);
 		await settle(page);
 	}
 	const box = page.getByRole('textbox', { name: 'Message', exact: true });
@@ -284,6 +287,7 @@ export async function searchScenario(
 	const { device, seeded } = await bench.device(opts.messages);
 	const { page } = device;
 	await openConversation(page, seeded.convId, seeded.newestId);
+	await waitLive(page);
 	await settle(page);
 	const field = page.getByRole('searchbox', { name: 'Search messages' });
 	if (!(await field.count()))
