@@ -5,7 +5,7 @@
  * (scripts/start-command.ts), minus npm's wrapper process, so that the pid measured is the
  * relay's own.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import {
 	existsSync,
 	mkdirSync,
@@ -19,7 +19,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { startCommand } from '../scripts/start-command.ts';
+import { buildRelay, startCommand } from '../scripts/start-command.ts';
 import type { Target } from './load/client.ts';
 import { phase } from './trace.ts';
 
@@ -71,15 +71,6 @@ const START = startCommand();
  * before Node starts.
  */
 export const KITH_PROCESS_ENV: Record<string, string> = START.env;
-
-/** `npm start`'s `prestart`: the bundle, built when stale (once per bench process). */
-let relayBuilt = false;
-function buildRelay(): void {
-	if (relayBuilt) return;
-	const res = spawnSync(process.execPath, ['scripts/build-relay.mjs'], { encoding: 'utf8' });
-	if (res.status !== 0) throw new Error(`scripts/build-relay.mjs failed:\n${res.stderr}`);
-	relayBuilt = true;
-}
 
 function freePort(): Promise<number> {
 	return new Promise((resolve, reject) => {

@@ -6,9 +6,10 @@
  *
  * @example
  *   const { env, args } = startCommand();
- *   spawnSync('node', ['scripts/build-relay.mjs']);
+ *   buildRelay();
  *   spawn(process.execPath, args, { env: { ...process.env, ...env } });
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface StartCommand {
@@ -33,4 +34,14 @@ export function startCommand(packageJson = 'package.json'): StartCommand {
 		);
 	}
 	return { env, args: words };
+}
+
+let relayBuilt = false;
+
+/** `npm start`'s `prestart`: builds `.relay/` when stale (scripts/build-relay.mjs); once per process. */
+export function buildRelay(): void {
+	if (relayBuilt) return;
+	const res = spawnSync(process.execPath, ['scripts/build-relay.mjs'], { encoding: 'utf8' });
+	if (res.status !== 0) throw new Error(`scripts/build-relay.mjs failed:\n${res.stderr}`);
+	relayBuilt = true;
 }

@@ -12,7 +12,7 @@ import * as Y from 'yjs';
 import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
-import { startCommand } from '../../../scripts/start-command';
+import { buildRelay, startCommand } from '../../../scripts/start-command';
 import { generateKeyPair, type DeviceKeyPair } from '../../../src/lib/sync/identity';
 import { getSessionToken } from '../../../src/lib/sync/relay-auth';
 
@@ -37,18 +37,6 @@ export function tempDataDir(): string {
 	return mkdtempSync(join(tmpdir(), 'kith-relay-'));
 }
 
-/**
- * Builds `.relay/` when stale (scripts/build-relay.mjs, what `npm start` runs first); once per
- * test process.
- */
-let bundleBuilt = false;
-function buildBundle(): void {
-	if (bundleBuilt) return;
-	const res = spawnSync(process.execPath, ['scripts/build-relay.mjs'], { encoding: 'utf8' });
-	if (res.status !== 0) throw new Error(`scripts/build-relay.mjs failed:\n${res.stderr}`);
-	bundleBuilt = true;
-}
-
 /** `npm start`'s command after its build: node's arguments and the script's environment. */
 const START = startCommand();
 
@@ -57,7 +45,7 @@ export async function startRelay(
 ): Promise<Relay> {
 	const dataDir = options.dataDir ?? tempDataDir();
 	const bundle = options.bundle ?? process.env.KITH_TEST_BUNDLE === '1';
-	if (bundle) buildBundle();
+	if (bundle) buildRelay();
 	const args = bundle ? START.args : [...NODE_TSX.slice(1), 'sync-server/main.ts'];
 	const proc = spawn(process.execPath, args, {
 		env: {
