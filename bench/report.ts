@@ -452,8 +452,77 @@ const CLIENT_TITLES: Record<string, string> = {
 	catchUp: 'Catch-up'
 };
 
-/** One table of every client figure: Kith's median (min–max), the goal, figure ÷ goal. */
-export function clientTable(run: BenchRun): string {
+/** A scenario this run did not measure, with the earlier run whose figures stand for it. */
+export interface Carried {
+	scenario: string;
+	/** The results file it came from (`bench/results/…`). */
+	file: string;
+	run: BenchRun;
+}
+
+/**
+ * For each scenario of `scenarios` that `run` did not measure, the newest earlier full run (not
+ * `--quick`) that measured it without failing: so that a partial run (`--only post`) rewrites
+ * the client table with its own figures and keeps the others', each said to be from its run.
+ * `earlier` is newest first.
+ */
+export function carryOver(
+	run: BenchRun,
+	earlier: { file: string; run: BenchRun }[],
+	scenarios: readonly string[]
+): Carried[] {
+	const measured = new Set(run.measurements.map((m) => m.scenario));
+	const out: Carried[] = [];
+	for (const scenario of scenarios) {
+		if (measured.has(scenario)) continue;
+		const found = earlier.find(
+			(e) =>
+				!e.run.quick &&
+				e.run.startedAt !== run.startedAt &&
+				e.run.measurements.some(
+					(m) => m.scenario === scenario && typeof m.result.error !== 'string'
+				)
+		);
+		if (found) out.push({ scenario, file: found.file, run: found.run });
+	}
+	return out;
+}
+
+/** "Cold open, search and catch-up" */
+function listText(items: string[]): string {
+	return items.length < 2
+		? (items[0] ?? '')
+		: `${items.slice(0, -1).join(', ')} and ${items.at(-1)!}`;
+}
+
+/** Lines saying which scenarios' figures are from which earlier run. */
+function carriedLines(carried: Carried[], title: (scenario: string) => string): string[] {
+	const byFile = new Map<string, Carried[]>();
+	for (const c of carried) byFile.set(c.file, [...(byFile.get(c.file) ?? []), c]);
+	return [...byFile.values()].map((cs) => {
+		const r = cs[0]!.run;
+		const l = loads(r.measurements.filter((m) => cs.some((c) => c.scenario === m.scenario)));
+		const names = cs.map((c) => title(c.scenario));
+		return (
+			`Not measured in this run: ${listText(names)}, from run ${r.startedAt} (${cs[0]!.file}, ` +
+			`${r.runs} run(s) per figure, load ${fmt(Math.min(...l))}–${fmt(Math.max(...l))}).`
+		);
+	});
+}
+
+/**
+ * One table of every client figure: Kith's median (min–max), the goal, figure ÷ goal. The
+ * scenarios in `carried` (not measured in `run`) keep their earlier run's figures.
+ */
+export function clientTable(run: BenchRun, carried: Carried[] = []): string {
+	const own = run.measurements;
+	run = {
+		...run,
+		measurements: [
+			...own,
+			...carried.flatMap((c) => c.run.measurements.filter((m) => m.scenario === c.scenario))
+		]
+	};
 	const rows = [
 		'| scenario | figure | Kith | issue 8 goal (RAIL) | Kith ÷ goal |',
 		'|---|---|---:|---|---:|'
@@ -495,22 +564,31 @@ export function clientTable(run: BenchRun): string {
 		rows.push(
 			`| ${CLIENT_TITLES[f.scenario]}, ${f.variant} | run ${f.run} failed: ${String(f.result.error).split('\n')[0]!.replace(/\|/g, '/')} | | | |`
 		);
-	const ms = run.measurements.filter((m) => CLIENT_SCENARIOS.includes(m.scenario));
+	const ms = own.filter((m) => CLIENT_SCENARIOS.includes(m.scenario));
 	return [
 		...runLines(run, ms),
+		...carriedLines(carried, (s) => CLIENT_TITLES[s] ?? s),
 		'Cells: median (min–max) over the runs; Kith alone (no other chat client runs here).',
 		'',
 		...rows
 	].join('\n');
 }
 
-export function tables(run: BenchRun): Record<string, string> {
+/**
+ * The blocks of docs/BENCHMARKS.md this run rewrites. `carried`: the scenarios it did not
+ * measure, with their earlier run ({@link carryOver}); the client table keeps their rows and the
+ * machine block says which relay tables are from which run.
+ */
+export function tables(run: BenchRun, carried: Carried[] = []): Record<string, string> {
 	const out: Record<string, string> = {};
 	const scenarios = [...new Set(run.measurements.map((m) => m.scenario))].filter(
 		(s) => !CLIENT_SCENARIOS.includes(s)
 	);
 	if (run.measurements.some((m) => CLIENT_SCENARIOS.includes(m.scenario)))
-		out.client = clientTable(run);
+		out.client = clientTable(
+			run,
+			carried.filter((c) => CLIENT_SCENARIOS.includes(c.scenario))
+		);
 	for (const scenario of scenarios) {
 		const ms = run.measurements.filter((m) => m.scenario === scenario);
 		const variants = [...new Set(ms.map((m) => m.variant))];
@@ -549,6 +627,10 @@ export function tables(run: BenchRun): Record<string, string> {
 			...runLines(
 				run,
 				run.measurements.filter((x) => !CLIENT_SCENARIOS.includes(x.scenario))
+			),
+			...carriedLines(
+				carried.filter((c) => !CLIENT_SCENARIOS.includes(c.scenario)),
+				(s) => `the ${s} table`
 			),
 			'Cells: median (min–max) over the runs. Ratios: Kith’s median over the best peer’s (the better of',
 			'@y/websocket-server and Hocuspocus) and over the forwarder’s, from the same run.'

@@ -13,13 +13,14 @@
  *   npm run bench -- --only scroll,search --messages 10000 --no-doc
  *                                           the client scenarios on one size (seeded once)
  *
- * Writes bench/results/<timestamp>.json and rewrites the tables in docs/BENCHMARKS.md. Ends
+ * Writes bench/results/<timestamp>.json and rewrites the tables in docs/BENCHMARKS.md (a
+ * partial run keeps the other scenarios' figures from earlier results, saying so). Ends
  * with the time per scenario and where the set-up time went (bench/trace.ts).
  * Relay scenarios run first (against the peers), then the client scenarios (Kith alone, in
  * Debian's Chromium against the built app: bench/client/).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, type } from 'node:os';
 import {
 	clusterScenario,
@@ -44,7 +45,14 @@ import {
 } from './client/scenarios.ts';
 import { KITH_BENCH_ENV, KITH_PROCESS_ENV, RELAY_LABELS, type RelayKind } from './relays.ts';
 import { phaseSummary, traceEachPhase } from './trace.ts';
-import { CLIENT_SCENARIOS, rewriteDoc, tables, type BenchRun, type Measurement } from './report.ts';
+import {
+	CLIENT_SCENARIOS,
+	carryOver,
+	rewriteDoc,
+	tables,
+	type BenchRun,
+	type Measurement
+} from './report.ts';
 
 function arg(name: string): string | undefined {
 	const i = process.argv.indexOf(`--${name}`);
@@ -411,7 +419,10 @@ async function main(): Promise<void> {
 	const file = `bench/results/${run.startedAt.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`;
 	writeFileSync(file, JSON.stringify(run, null, '\t') + '\n');
 	if (!noDoc) {
-		rewriteDoc('docs/BENCHMARKS.md', tables(run));
+		const carried = carryOver(run, earlierRuns(file), [...RELAY_SCENARIOS, ...CLIENT_SCENARIOS]);
+		for (const c of carried)
+			console.log(`bench: ${c.scenario} not measured in this run: its figures stay from ${c.file}`);
+		rewriteDoc('docs/BENCHMARKS.md', tables(run, carried));
 		// The tables as `npm run check:format` wants them (aligned columns).
 		try {
 			execFileSync('./node_modules/.bin/prettier', ['--write', 'docs/BENCHMARKS.md'], {
@@ -427,6 +438,23 @@ async function main(): Promise<void> {
 	console.log(
 		`bench: total ${Math.round(run.seconds)} s; results in ${file}${noDoc ? '' : '; tables in docs/BENCHMARKS.md'}`
 	);
+}
+
+/** The results files before `current`, newest first (names sort by time); unreadable ones left out. */
+function earlierRuns(current: string): { file: string; run: BenchRun }[] {
+	return readdirSync('bench/results')
+		.filter((f) => f.endsWith('.json'))
+		.map((f) => `bench/results/${f}`)
+		.filter((f) => f !== current)
+		.sort()
+		.reverse()
+		.flatMap((file) => {
+			try {
+				return [{ file, run: JSON.parse(readFileSync(file, 'utf8')) as BenchRun }];
+			} catch {
+				return [];
+			}
+		});
 }
 
 await main();
