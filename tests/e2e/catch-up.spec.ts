@@ -104,7 +104,7 @@ test('after a time away, thousands of messages arriving at once show the newest 
 
 	await context.setOffline(false);
 	await expect(message(page, newest, botName)).toBeInViewport({ timeout: 60_000 });
-	await expect.poll(() => fromBottom(page, botName)).toBeLessThan(48);
+	await expect.poll(() => fromBottom(page, botName), { timeout: 20_000 }).toBeLessThan(48);
 	// Stays there once the rows have been measured.
 	await page.waitForTimeout(1_000);
 	await expect(message(page, newest, botName)).toBeInViewport();
