@@ -358,7 +358,11 @@ async function connectBot(env: ClientEnv, name: string, token: string, doc: Y.Do
 		disableBc: true
 	});
 	await new Promise<void>((resolve, reject) => {
-		const timer = setTimeout(() => reject(new Error(`${name}: no sync within 60 s`)), 60_000);
+		// A provider left behind would reconnect for ever and keep the bench from exiting.
+		const timer = setTimeout(() => {
+			provider.destroy();
+			reject(new Error(`${name}: no sync within 60 s`));
+		}, 60_000);
 		provider.once('sync', () => {
 			clearTimeout(timer);
 			resolve();
@@ -400,6 +404,8 @@ export async function catchUpScenario(
 ) {
 	const env = await bench.env();
 	const device = await newDevice(env, 'Returning');
+	// Destroyed however the run ends: an open provider keeps the bench process from exiting.
+	let provider: WebsocketProvider | null = null;
 	try {
 		const { page, context } = device;
 		const bot = generateKeyPair();
@@ -435,8 +441,8 @@ export async function catchUpScenario(
 			for (let i = 1; i <= opts.history; i++) rs.push(record((last = messageText(i))));
 			messages.push(rs);
 		}, localOrigin('post'));
-		const provider = await phase('catch-up: history open and indexed', async () => {
-			const provider = await connectBot(env, name, token, doc);
+		provider = await phase('catch-up: history open and indexed', async () => {
+			provider = await connectBot(env, name, token, doc);
 			await relayHolds(env, name, token, opts.history);
 			await page.goto(`/c/${meta.id}`);
 			await page
@@ -467,6 +473,7 @@ export async function catchUpScenario(
 			await relayHolds(env, name, token, total);
 		});
 		provider.destroy();
+		provider = null;
 		await pause('catch-up: offline settle', 500);
 
 		await probe(page, 'expectText', newest);
@@ -518,6 +525,7 @@ export async function catchUpScenario(
 			loadavg: load1()
 		};
 	} finally {
+		provider?.destroy();
 		await device.close();
 	}
 }
