@@ -4,6 +4,7 @@
  *
  *   node --import tsx bench/client/long-tasks.ts scroll 10000 [seconds]
  *   node --import tsx bench/client/long-tasks.ts search 100000
+ *   node --import tsx bench/client/long-tasks.ts coldOpen 100000   (the tasks before the paint)
  *
  * Every task of the page's main thread over 50 ms is split into self time per kind (script,
  * style, layout, paint, gc, parse, other); a task's kind is the one with the most. Prints the
@@ -11,7 +12,9 @@
  * Writes the trace to /tmp/kith-<scenario>-<n>.trace.json (open it in DevTools).
  */
 import { writeFileSync } from 'node:fs';
-import { ClientBench, scrollScenario, searchScenario } from './scenarios.ts';
+import { openConversation } from './browser.ts';
+import { summarize } from './cpu-profile.ts';
+import { ClientBench, coldOpenScenario, scrollScenario, searchScenario } from './scenarios.ts';
 
 const [scenario = 'scroll', n = '10000', secs = '60'] = process.argv.slice(2);
 const messages = Number(n);
@@ -23,7 +26,7 @@ interface TraceEvent {
 	dur?: number;
 	pid: number;
 	tid: number;
-	args?: { name?: string };
+	args?: { name?: string; data?: { functionName?: string; url?: string; type?: string } };
 }
 
 const KINDS: Array<[kind: string, names: RegExp]> = [
@@ -81,7 +84,23 @@ export function longTasksByKind(events: TraceEvent[], thresholdMs = 50) {
 			[...self].filter(([, v]) => v >= 500).map(([k, v]) => [k, Math.round(v / 100) / 10])
 		);
 		const kind = [...self].sort((a, b) => b[1] - a[1])[0]![0];
-		return { ms: Math.round(task.dur! / 100) / 10, kind, split: ms };
+		// The task's biggest script entries (what DevTools shows under it), to tell which code.
+		const entries = inside
+			.filter(
+				(e) =>
+					/^(FunctionCall|EvaluateScript|TimerFire|EventDispatch|FireAnimationFrame|RunMicrotasks|v8\.callFunction)$/.test(
+						e.name
+					) && (e.dur ?? 0) >= 5000
+			)
+			.slice(0, 6)
+			.map((e) => {
+				const d = e.args?.data;
+				const where = d
+					? `${d.functionName ?? d.type ?? ''} ${(d.url ?? '').split('/').pop()}`.trim()
+					: '';
+				return `${e.name}${where ? `(${where})` : ''} ${Math.round((e.dur ?? 0) / 100) / 10}`;
+			});
+		return { ms: Math.round(task.dur! / 100) / 10, at: task.ts, kind, split: ms, entries };
 	});
 }
 
@@ -95,6 +114,20 @@ try {
 	if (scenario === 'search') {
 		await start();
 		result = await searchScenario(bench, { messages, queries: 30 });
+	} else if (scenario === 'coldOpen') {
+		// One untraced pass first: the same state every traced pass starts from. The traced
+		// pass ends at the paint (with a CPU profile beside it for the functions' names).
+		await coldOpenScenario(bench, { messages });
+		const { seeded } = await bench.device(messages);
+		await start();
+		await device.cdp.send('Profiler.enable');
+		await device.cdp.send('Profiler.setSamplingInterval', { interval: 500 });
+		await device.cdp.send('Profiler.start');
+		const paintMs = await openConversation(device.page, seeded.convId, seeded.newestId);
+		const { profile } = await device.cdp.send('Profiler.stop');
+		writeFileSync(`/tmp/kith-${scenario}-${messages}.cpuprofile`, JSON.stringify(profile));
+		console.log(summarize(profile, 40));
+		result = { paintMs };
 	} else {
 		result = await scrollScenario(bench, {
 			messages,
@@ -112,7 +145,13 @@ try {
 	for (const t of tasks) count[t.kind] = (count[t.kind] ?? 0) + 1;
 	console.log(JSON.stringify(result));
 	console.log(`${file}\nlong tasks (trace): ${tasks.length}`, count);
-	for (const t of tasks) console.log(`  ${t.ms} ms ${t.kind} ${JSON.stringify(t.split)}`);
+	const t0 = tasks[0]?.at ?? 0;
+	for (const t of tasks) {
+		console.log(
+			`  +${Math.round((t.at - t0) / 1000)} ms: ${t.ms} ms ${t.kind} ${JSON.stringify(t.split)}`
+		);
+		for (const line of t.entries) console.log(`      ${line}`);
+	}
 } finally {
 	await bench.close();
 }

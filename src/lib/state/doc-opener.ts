@@ -38,8 +38,8 @@ export interface DocOpener {
 	 */
 	loading?(name: string): Y.Doc | null;
 	/**
-	 * Conversations whose stored records are read from now until `until` settles apply them
-	 * only then (at most a couple of seconds later): the conversation view holds them until the
+	 * Conversations opened from now until `until` settles read and apply their stored records
+	 * only then (at most a few seconds later): the conversation view holds them until the
 	 * index's first page has painted.
 	 */
 	deferApplies?(until: Promise<unknown>): void;

@@ -39,9 +39,11 @@ export interface LocalDocOptions {
 	/** Failed loads and writes (they are retried; nothing is dropped). */
 	onError?: (error: unknown) => void;
 	/**
-	 * Called once the stored records have been read; applying them waits for what it returns.
-	 * The conversation view passes "after the index's first page has painted": applying 100,000
-	 * messages is one ~0.8 s task, which would otherwise come before that paint.
+	 * Called once the database is open; reading the stored records and applying them wait for
+	 * what it returns. The conversation view passes "after the index's first page has painted":
+	 * applying 100,000 messages is one ~0.8 s task, and reading them (~30 MB) is a ~0.2 s task
+	 * on the main thread (the value's deserialisation) and ~0.15 s of garbage collection, all of
+	 * which would otherwise come before that paint (measured: docs/BENCHMARKS.md, cold open).
 	 */
 	applyAfter?: () => Promise<unknown>;
 }
@@ -302,6 +304,9 @@ export class LocalDoc {
 	}
 
 	async #loadStored(): Promise<void> {
+		await this.#connect();
+		if (this.#applyAfter) await this.#applyAfter().catch(() => {});
+		// Connected again if the browser closed the connection while we waited.
 		const db = await this.#connect();
 		const tx = db.transaction([UPDATES_STORE], 'readonly');
 		const store = tx.objectStore(UPDATES_STORE);
@@ -309,7 +314,6 @@ export class LocalDoc {
 			request(store.getAll()),
 			request(store.getAllKeys())
 		]);
-		if (this.#applyAfter) await this.#applyAfter().catch(() => {});
 		this.doc.transact(() => {
 			values.forEach((value, i) => {
 				// Whatever is in IndexedDB is checked before it reaches the document.

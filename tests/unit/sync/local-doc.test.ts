@@ -320,6 +320,33 @@ describe('LocalDoc', () => {
 		expect(contents(again)).toEqual(['m0', 'm1', 'm2']);
 	});
 
+	it('reads the stored records only once applyAfter has settled (a record stored meanwhile loads too)', async () => {
+		const factory = new IDBFactory();
+		const { local } = await stored(factory, 2);
+		await local.close();
+		let paint = () => {};
+		const painted = new Promise<void>((r) => (paint = r));
+		let asked = false;
+		const doc = new Y.Doc();
+		const loading = new LocalDoc(NAME, doc, {
+			indexedDB: factory,
+			lifecycle: null,
+			applyAfter: () => {
+				asked = true;
+				return painted;
+			}
+		});
+		await expect.poll(() => asked).toBe(true);
+		// Another tab stores a message while this one waits for its first paint.
+		const otherLocal = await openLocalDoc(NAME, { indexedDB: factory, lifecycle: null });
+		postMessage(otherLocal.doc, { content: 'm2', created_by: alice });
+		await otherLocal.close();
+		paint();
+		await loading.whenLoaded;
+		expect(contents(doc)).toEqual(['m0', 'm1', 'm2']);
+		await loading.close();
+	});
+
 	it('skips a stored record that is not a Yjs update, and reports it', async () => {
 		const factory = new IDBFactory();
 		const { local } = await stored(factory, 1);
