@@ -62,6 +62,9 @@ test('search finds a message in another conversation and a reply in a thread, of
 	const hostileTag = word();
 	const hostile = `<img src=x onerror="window.__pwned=1"> <b>${hostileTag}</b>`;
 	await post(page, hostile, second);
+	// More results than the first screenful (SearchResults mounts the rest after it paints).
+	const manyTag = word();
+	for (let i = 1; i <= 14; i++) await post(page, `${manyTag} number ${i}`, second);
 
 	// Everything below reads the device's own index: no network at all.
 	await context.setOffline(true);
@@ -103,6 +106,15 @@ test('search finds a message in another conversation and a reply in a thread, of
 		0
 	);
 	expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+
+	// Every result shows, the newest first, the oldest last.
+	await search(page, manyTag);
+	await expect(results(page)).toHaveCount(14);
+	await expect(
+		page.getByRole('status').filter({ hasText: '14 messages, newest first' })
+	).toBeVisible();
+	await expect(results(page).first()).toContainText(`${manyTag} number 14`);
+	await expect(results(page).last()).toContainText(`${manyTag} number 1`);
 
 	// "/" reaches the box too, from anywhere but a text field.
 	await messageLog(page, second).focus();
