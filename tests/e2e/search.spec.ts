@@ -40,7 +40,8 @@ test('search finds a message in another conversation and a reply in a thread, of
 	page,
 	context
 }) => {
-	test.setTimeout(60_000);
+	// 14 more posts for the many-results check: ~1 s each on a busy machine.
+	test.setTimeout(120_000);
 	const tag = word();
 	await onboard(page, unique('Ada'));
 	const first = await newChannel(page, unique('cafe'));
@@ -161,7 +162,8 @@ async function person(browser: Browser, name: string): Promise<Page> {
 test('a mention offered from the members, highlighted for the person mentioned and counted apart', async ({
 	browser
 }) => {
-	test.setTimeout(60_000);
+	// 14 more posts for the many-results check: ~1 s each on a busy machine.
+	test.setTimeout(120_000);
 	const ada = unique('Ada');
 	const bo = unique('Bo');
 	const a = await person(browser, ada);
