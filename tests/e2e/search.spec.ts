@@ -40,7 +40,8 @@ test('search finds a message in another conversation and a reply in a thread, of
 	page,
 	context
 }) => {
-	test.setTimeout(60_000);
+	// 14 more posts for the many-results check: ~1 s each on a busy machine.
+	test.setTimeout(120_000);
 	const tag = word();
 	await onboard(page, unique('Ada'));
 	const first = await newChannel(page, unique('cafe'));
@@ -62,6 +63,9 @@ test('search finds a message in another conversation and a reply in a thread, of
 	const hostileTag = word();
 	const hostile = `<img src=x onerror="window.__pwned=1"> <b>${hostileTag}</b>`;
 	await post(page, hostile, second);
+	// More results than the first screenful (SearchResults mounts the rest after it paints).
+	const manyTag = word();
+	for (let i = 1; i <= 14; i++) await post(page, `${manyTag} number ${i}`, second);
 
 	// Everything below reads the device's own index: no network at all.
 	await context.setOffline(true);
@@ -103,6 +107,15 @@ test('search finds a message in another conversation and a reply in a thread, of
 		0
 	);
 	expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+
+	// Every result shows, the newest first, the oldest last.
+	await search(page, manyTag);
+	await expect(results(page)).toHaveCount(14);
+	await expect(
+		page.getByRole('status').filter({ hasText: '14 messages, newest first' })
+	).toBeVisible();
+	await expect(results(page).first()).toContainText(`${manyTag} number 14`);
+	await expect(results(page).last()).toContainText(`${manyTag} number 1`);
 
 	// "/" reaches the box too, from anywhere but a text field.
 	await messageLog(page, second).focus();
@@ -149,7 +162,8 @@ async function person(browser: Browser, name: string): Promise<Page> {
 test('a mention offered from the members, highlighted for the person mentioned and counted apart', async ({
 	browser
 }) => {
-	test.setTimeout(60_000);
+	// 14 more posts for the many-results check: ~1 s each on a busy machine.
+	test.setTimeout(120_000);
 	const ada = unique('Ada');
 	const bo = unique('Bo');
 	const a = await person(browser, ada);

@@ -41,7 +41,13 @@ export interface SearchQuery {
 	/** At most this many results (default 50). */
 	limit?: number;
 	/** The planner's thresholds (tests drive every path with tiny or huge ones). */
-	tuning?: { narrowWords?: number; firstPage?: number; listedEntries?: number };
+	tuning?: {
+		narrowWords?: number;
+		firstPage?: number;
+		listedEntries?: number;
+		/** Rows read by index range when at most this many per wanted row (see ROW_SPAN). */
+		rowSpan?: number;
+	};
 }
 
 /** A prefix standing for at most this many stored words is read word by word. */
@@ -59,6 +65,11 @@ export const LISTED_ENTRIES = 4_096;
  * any row is read: two common words ("the plan") read ~200 rows to keep 50 without it.
  */
 const SIEVE_WORDS = 4;
+/**
+ * One word's wanted rows are read by one index range when that range holds at most this many
+ * rows per wanted one (the others are the driver's candidates that a sieve dropped).
+ */
+const ROW_SPAN = 2;
 /** Candidates read per word, and rows per step of a walk, at first (doubling after). */
 const FIRST_PAGE = 64;
 const MAX_PAGE = 4_096;
@@ -144,14 +155,23 @@ export async function searchMessages(db: KithDb, query: SearchQuery): Promise<Me
 	const tuning = {
 		narrow: query.tuning?.narrowWords ?? NARROW_WORDS,
 		first: query.tuning?.firstPage ?? FIRST_PAGE,
-		listed: query.tuning?.listedEntries ?? LISTED_ENTRIES
+		listed: query.tuning?.listedEntries ?? LISTED_ENTRIES,
+		span: query.tuning?.rowSpan ?? ROW_SPAN
 	};
 	const check = (row: StoredMessageRow) => matches(row, words, authors, conversations);
 
 	// One read-only transaction for the whole search: Dexie would otherwise open one per request.
-	const found = await db.transaction('r', [db.messages, db.search_words], () =>
-		plan(db, words, limit, tuning, check, authors, conversations)
-	);
+	// The rows are final once the plan has them: waiting for the transaction's end as well cost
+	// one more task hop to IndexedDB and back (up to 80 ms at a load of 15). A failure of the
+	// plan aborts the transaction and rejects here.
+	// (Resolved outside the transaction's zone: Dexie carries it along promise chains, and the
+	// caller's next write would otherwise find itself inside this finished transaction.)
+	const found = await new Promise<StoredMessageRow[]>((resolve, reject) => {
+		db.transaction('r', [db.messages, db.search_words], async () => {
+			const rows = await plan(db, words, limit, tuning, check, authors, conversations);
+			Dexie.ignoreTransaction(() => resolve(rows));
+		}).catch(reject);
+	});
 	return found
 		.map((raw) => messageRowSchema.parse(raw, 'messages'))
 		.sort(
@@ -165,7 +185,7 @@ async function plan(
 	db: KithDb,
 	words: readonly string[],
 	limit: number,
-	{ narrow, first, listed }: { narrow: number; first: number; listed: number },
+	{ narrow, first, listed, span }: { narrow: number; first: number; listed: number; span: number },
 	check: (row: StoredMessageRow) => boolean,
 	authors: ReadonlySet<string> | null,
 	conversations: ReadonlySet<string> | null
@@ -174,22 +194,37 @@ async function plan(
 		if (conversations === null && authors === null) return [];
 		return filtered(db, limit, first, check, authors, conversations);
 	}
-	// The narrowest word drives: fewest stored words under it, the longest on a tie.
+	// A filter passes some candidates only: start with bigger pages.
+	const page = authors !== null || conversations !== null ? first * 4 : first;
+	// The narrowest word drives: fewest stored words under it, the longest on a tie. The
+	// vocabulary of every word is read at once (one round trip, not one per word), and with it
+	// the first page of each query word as a stored word of its own: a typed word is usually
+	// one, and usually the driver ("release", "m20838"), whose first read is then done.
+	const byLength = [...words].sort((a, b) => b.length - a.length);
+	const [vocabulary, firstPages] = await Promise.all([
+		Promise.all(
+			byLength.map((w) =>
+				db.search_words
+					.where(':id')
+					.startsWith(w)
+					.limit(narrow + 1)
+					.primaryKeys()
+			)
+		),
+		conversations !== null
+			? new Map<string, string[]>()
+			: Promise.all(byLength.map(async (w) => [w, await firstKeys(db, [w], page)] as const)).then(
+					(pages) => new Map(pages)
+				)
+	]);
 	let driver: string[] | null = null;
 	const narrowOnes: string[][] = [];
-	for (const w of [...words].sort((a, b) => b.length - a.length)) {
-		const under = await db.search_words
-			.where(':id')
-			.startsWith(w)
-			.limit(narrow + 1)
-			.primaryKeys();
+	for (const under of vocabulary) {
 		if (under.length === 0) return [];
 		if (under.length > narrow) continue;
 		narrowOnes.push(under);
 		if (!driver || under.length < driver.length) driver = under;
 	}
-	// A filter passes some candidates only: start with bigger pages.
-	const page = authors !== null || conversations !== null ? first * 4 : first;
 	if (!driver) {
 		// Every word is a broad prefix: the longest may still be in few messages (see LISTED_ENTRIES).
 		const longest = [...words].sort((a, b) => b.length - a.length)[0]!;
@@ -204,12 +239,34 @@ async function plan(
 	// Under `in:`, each conversation's own entries (`cwords`): no candidate from elsewhere.
 	// The other narrow words sieve the driver's candidates by their index keys (few words each).
 	const sieves = narrowOnes.filter((u) => u !== driver && u.length <= SIEVE_WORDS);
-	const byWords = new ByWords(db, driver, sieves, conversations, limit, page, check);
+	// Every other word sieved and no author to check: a candidate left by the sieves matches.
+	const exact = sieves.length === words.length - 1 && authors === null;
+	const byWords = new ByWords(
+		db,
+		driver,
+		sieves,
+		exact,
+		span,
+		conversations,
+		limit,
+		page,
+		check,
+		firstPages
+	);
 	if (authors === null || conversations !== null) return run(byWords);
 	// Under `from:` alone, a common word's matches may be mostly others', and walking the
 	// person's own messages wins; which is cheaper is unknown up front: take turns, keep the
 	// first to finish (at most twice the cheaper one's work).
 	return race(byWords, new KeyWalk(db, '[created_by+rank]', authors, limit, page, check));
+}
+
+/** The newest `page` ids of one stream (`[word]`, or `[conversation, word]` on `cwords`). */
+function firstKeys(db: KithDb, prefix: readonly string[], page: number): Promise<string[]> {
+	return db.messages
+		.where(prefix.length === 1 ? 'words' : 'cwords')
+		.between([...prefix, ''], [...prefix, Dexie.maxKey], false, true)
+		.limit(page)
+		.primaryKeys();
 }
 
 /** A way to find the newest `limit` matches, one bounded step at a time. */
@@ -254,10 +311,15 @@ class ByWords implements Searcher {
 		private readonly db: KithDb,
 		words: readonly string[],
 		sieves: readonly (readonly string[])[],
+		/** True when every query word but the driver is a sieve and nothing else is checked. */
+		private readonly exact: boolean,
+		private readonly span: number,
 		conversations: ReadonlySet<string> | null,
 		private readonly limit: number,
 		first: number,
-		private readonly check: (row: StoredMessageRow) => boolean
+		private readonly check: (row: StoredMessageRow) => boolean,
+		/** First pages already read (of `first` ids), by stored word (not under `in:`). */
+		firstPages: ReadonlyMap<string, string[]>
 	) {
 		// One stream per word (per word and conversation under `in:`): `[...prefix, rank]` keys.
 		const prefixes =
@@ -265,7 +327,12 @@ class ByWords implements Searcher {
 				? words.map((w) => [w])
 				: [...conversations].flatMap((c) => words.map((w) => [c, w]));
 		this.#index = conversations === null ? 'words' : 'cwords';
-		this.#streams = prefixes.map((prefix) => ({ prefix, after: '', done: false, buffer: [] }));
+		this.#streams = prefixes.map((prefix) => {
+			const ids = prefix.length === 1 ? firstPages.get(prefix[0]!) : undefined;
+			if (ids === undefined) return { prefix, after: '', done: false, buffer: [] };
+			const after = ids.length > 0 ? rankOf(ids[ids.length - 1]!) : '';
+			return { prefix, after, done: ids.length < first, buffer: [...ids] };
+		});
 		this.#sieves = sieves.map((under) =>
 			conversations === null
 				? under.map((w) => [w])
@@ -307,17 +374,50 @@ class ByWords implements Searcher {
 			s.buffer = keep;
 		}
 		ready.sort((a, b) => compareIds(b, a));
-		for (const row of await this.db.messages.bulkGet(await this.#sieve(ready))) {
-			if (row && this.check(row)) this.out.push(row);
-			if (this.out.length === this.limit) return true;
+		const { ids, exact } = await this.#sieve(ready);
+		// When the sieves leave only matches, read just the rows still wanted (the first page
+		// holds 64 candidates for 50 results); otherwise all, in one go, and check them.
+		const batch = exact ? this.limit - this.out.length : ids.length;
+		for (let at = 0; at < ids.length; at += batch) {
+			for (const row of await this.#rows(ready, ids.slice(at, at + batch))) {
+				if (row && this.check(row)) this.out.push(row);
+				if (this.out.length === this.limit) return true;
+			}
 		}
 		this.#page = Math.min(page * 2, MAX_PAGE);
 		return this.#streams.every((s) => s.done && s.buffer.length === 0);
 	}
 
-	/** The candidates (newest first) that every sieving word's index keys also hold. */
-	async #sieve(ids: string[]): Promise<string[]> {
-		if (ids.length === 0 || this.#sieves.length === 0) return ids;
+	/**
+	 * The rows of `ids` (newest first, a subset of `read`, this step's candidates in stream
+	 * order). One stream's rows between the first and the last id come in one request from its
+	 * index when they are few besides the wanted ones: `bulkGet` is one request and one event
+	 * per row (64 rows took 7–95 ms at a load of 11–15, against ~1 ms for one row).
+	 */
+	async #rows(
+		read: readonly string[],
+		ids: readonly string[]
+	): Promise<(StoredMessageRow | undefined)[]> {
+		const stream = this.#streams.length === 1 ? this.#streams[0]! : null;
+		if (stream === null || ids.length < 2) return this.db.messages.bulkGet([...ids]);
+		const first = ids[0]!;
+		const last = ids[ids.length - 1]!;
+		const span = read.indexOf(last) - read.indexOf(first) + 1;
+		if (span > this.span * ids.length) return this.db.messages.bulkGet([...ids]);
+		const rows = await this.db.messages
+			.where(this.#index)
+			.between([...stream.prefix, rankOf(first)], [...stream.prefix, rankOf(last)], true, true)
+			.toArray();
+		const byId = new Map(rows.map((r) => [r.id, r]));
+		return ids.map((id) => byId.get(id));
+	}
+
+	/**
+	 * The candidates (newest first) that every sieving word's index keys also hold; `exact` when
+	 * the sieves stand for every other query word (none left to the row check).
+	 */
+	async #sieve(ids: string[]): Promise<{ ids: string[]; exact: boolean }> {
+		if (ids.length === 0 || this.#sieves.length === 0) return { ids, exact: this.exact };
 		const newest = rankOf(ids[0]!);
 		const oldest = rankOf(ids[ids.length - 1]!);
 		// A rare driver's candidates can span years, and a common word's keys over them be most
@@ -337,7 +437,10 @@ class ByWords implements Searcher {
 				return keys.some((k) => k.length > cap) ? null : new Set(keys.flat());
 			})
 		);
-		return ids.filter((id) => holding.every((h) => h === null || h.has(id)));
+		return {
+			ids: ids.filter((id) => holding.every((h) => h === null || h.has(id))),
+			exact: this.exact && holding.every((h) => h !== null)
+		};
 	}
 }
 

@@ -53,6 +53,19 @@ const paths: Array<{
 	inConversation?: boolean;
 }> = [
 	{ name: 'word by word', tuning: { narrowWords: 10_000, firstPage: 1 } },
+	{
+		name: 'word by word, rows by index range',
+		tuning: { narrowWords: 10_000, firstPage: 2, rowSpan: Infinity }
+	},
+	{
+		name: 'word by word, rows one by one',
+		tuning: { narrowWords: 10_000, firstPage: 2, rowSpan: 0 }
+	},
+	{
+		name: 'word by word in one conversation, rows by index range',
+		tuning: { narrowWords: 10_000, firstPage: 2, rowSpan: Infinity },
+		inConversation: true
+	},
 	{ name: 'walk', tuning: { narrowWords: 0, firstPage: 1, listedEntries: 0 } },
 	{ name: 'listed entries', tuning: { narrowWords: 0, firstPage: 1, listedEntries: 10_000 } },
 	{
@@ -84,6 +97,54 @@ async function expectWordsEqualContent(db: KithDb): Promise<void> {
 		for (const [, rank] of row.words) expect(rank).toBe(row.rank);
 		expect(row.cwords).toEqual(row.words.map(([w, r]) => [row.conversation_id, w, r]));
 	}
+}
+
+/**
+ * Every read from now on: its table, when it was made and answered, the IndexedDB requests it
+ * took (`bulkGet` makes one per key) and the rows it read.
+ */
+function logRequests(db: KithDb) {
+	const log: Array<{ table: string; start: number; end: number; requests: number; rows: number }> =
+		[];
+	let clock = 0;
+	db.use({
+		stack: 'dbcore',
+		name: 'log-requests',
+		create: (core) => ({
+			...core,
+			table: (name) => {
+				const table = core.table(name);
+				const logged = async <T>(
+					requests: number,
+					rows: (r: T) => number,
+					request: () => Promise<T>
+				) => {
+					const entry = { table: name, start: clock++, end: Infinity, requests, rows: 0 };
+					log.push(entry);
+					const result = await request();
+					entry.end = clock++;
+					entry.rows = rows(result);
+					return result;
+				};
+				return {
+					...table,
+					getMany: (req) =>
+						logged(
+							req.keys.length,
+							(r) => r.length,
+							() => table.getMany(req)
+						),
+					query: (req) =>
+						logged(
+							1,
+							(r) => (req.values ? r.result.length : 0),
+							() => table.query(req)
+						)
+				};
+			}
+		})
+	});
+	return log;
 }
 
 describe('search index', () => {
@@ -206,6 +267,36 @@ describe('search index', () => {
 		// 3 candidates for "zebra" across all 300 messages: "the" has ~300 keys between them.
 		const found = await searchMessages(db, { words: ['zebra', 'the'] });
 		expect(found.map((m) => m.id)).toEqual([...rare].sort((a, b) => compareIds(b, a)));
+		await indexer.stop();
+	});
+
+	it('reads the rows of two common words’ newest matches in one request, only as many as wanted', async () => {
+		const db = openIndex();
+		const log = logRequests(db);
+		const doc = channelDoc();
+		const indexer = new ConversationIndexer(db, CONVERSATION_ID, doc);
+		await indexer.start();
+		const posted: string[] = [];
+		for (let i = 0; i < 200; i++)
+			posted.push(postMessage(doc, { content: `the plan ${i}`, created_by: alice }).id);
+		await indexer.whenIdle();
+		log.length = 0;
+		const found = await searchMessages(db, { words: ['plan', 'the'], limit: 50 });
+		expect(found.map((m) => m.id)).toEqual(posted.sort((a, b) => compareIds(b, a)).slice(0, 50));
+		// Not one `get` per row, and not the 64 candidates of the first page: one read of 50.
+		const rowReads = log.filter((r) => r.rows > 0);
+		expect(rowReads.map(({ requests, rows }) => ({ requests, rows }))).toEqual([
+			{ requests: 1, rows: 50 }
+		]);
+		// The words' vocabulary and their newest keys are asked for together, before any answer.
+		const firstAnswer = Math.min(...log.map((r) => r.end));
+		const askedTogether = log.filter((r) => r.start < firstAnswer);
+		expect(askedTogether.map((r) => r.table).sort()).toEqual([
+			'messages',
+			'messages',
+			'search_words',
+			'search_words'
+		]);
 		await indexer.stop();
 	});
 
