@@ -16,9 +16,10 @@
 import {
 	MessageChannel,
 	receiveMessageOnPort,
-	Worker,
-	type MessagePort
+	type MessagePort,
+	type Worker
 } from 'node:worker_threads';
+import { startWorker } from '../worker-thread.ts';
 
 export class BridgeTimeoutError extends Error {
 	readonly code = 'BRIDGE_TIMEOUT';
@@ -66,15 +67,7 @@ export class SyncBridge {
 		const async = new MessageChannel();
 		this.#syncPort = sync.port1;
 		this.#asyncPort = async.port1;
-		// From the bundle (`npm start`, scripts/build-relay.mjs) the entry is JavaScript. Under
-		// `node --import tsx` (the tests) it is TypeScript, and a worker does not inherit tsx's
-		// loader hooks: the worker registers them itself before importing the module.
-		const ts = entry.pathname.endsWith('.ts');
-		const boot = ts
-			? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`
-			: entry;
-		this.#worker = new Worker(boot, {
-			eval: ts,
+		this.#worker = startWorker(entry, {
 			workerData: { data: workerData, signal: this.#signal, sync: sync.port2, async: async.port2 },
 			transferList: [sync.port2, async.port2]
 		});
@@ -120,13 +113,33 @@ export class SyncBridge {
 		}
 	}
 
-	/** Runs `method` in the worker without waiting: the event loop goes on. */
-	callAsync<T>(method: string, args: unknown[]): Promise<T> {
+	/**
+	 * Runs `method` in the worker without waiting: the event loop goes on. With `timeoutMs`, the
+	 * promise rejects with {@link BridgeTimeoutError} when no answer came in time.
+	 */
+	callAsync<T>(method: string, args: unknown[], timeoutMs?: number): Promise<T> {
 		if (this.#closed)
 			return Promise.reject(new WorkerError('the storage worker stopped', 'WORKER_STOPPED'));
 		const id = this.#nextId++;
 		return new Promise<T>((resolve, reject) => {
-			this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+			if (timeoutMs === undefined) {
+				this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+			} else {
+				const timer = setTimeout(() => {
+					if (!this.#waiting.delete(id)) return;
+					reject(new BridgeTimeoutError(`${method} took longer than ${timeoutMs} ms`));
+				}, timeoutMs);
+				this.#waiting.set(id, {
+					resolve: (v) => {
+						clearTimeout(timer);
+						resolve(v as T);
+					},
+					reject: (e) => {
+						clearTimeout(timer);
+						reject(e);
+					}
+				});
+			}
 			this.#asyncPort.postMessage({ id, method, args } satisfies BridgeRequest);
 		});
 	}
