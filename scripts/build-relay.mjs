@@ -1,8 +1,8 @@
 /**
- * Bundles the relay (sync-server/main.ts, SQLite's writer thread and the cluster mode's
- * PostgreSQL worker) into `.relay/` as plain JavaScript, for `npm start` (its `prestart`):
- * `node .relay/main.mjs` runs without tsx's loader, whose own thread and isolate cost ~24 MB of
- * the idle relay's ~108 MB and a second of start-up (docs/ARCHITECTURE.md, "Running the relay").
+ * Bundles the relay (sync-server/main.ts, and the cluster mode's PostgreSQL worker) into
+ * `.relay/` as plain JavaScript, for `npm start` (its `prestart`): `node .relay/main.mjs` runs
+ * without tsx's loader, whose own thread and isolate cost ~24 MB of the idle relay's ~108 MB
+ * and a second of start-up (docs/ARCHITECTURE.md, "Running the relay").
  *
  * Dependencies stay external (`packages: 'external'`: node_modules is there at run time; the
  * native better-sqlite3 could not be bundled anyway), so the bundle holds Kith's own modules
@@ -59,9 +59,7 @@ const result = await build({
 	absWorkingDir: root,
 	entryPoints: {
 		main: 'sync-server/main.ts',
-		// Worker threads, found beside the main chunk: SQLite's writer (storage.ts) and cluster
-		// mode's PostgreSQL worker (sync-bridge.ts, pg-store.ts).
-		'sqlite-writer': 'sync-server/sqlite-writer.ts',
+		// Cluster mode's worker thread (sync-bridge.ts): pg-store.ts finds it beside itself.
 		'pg-worker': 'sync-server/cluster/pg-worker.ts'
 	},
 	outdir,

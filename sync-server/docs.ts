@@ -678,34 +678,31 @@ export class Docs {
 		}
 		// The next commit first: its fsync on the writer thread overlaps this one's forwarding.
 		this.flush();
-		try {
-			// Committed: only now may the stored state vectors advance, and they are told before the
-			// updates go out, so a device never sees someone's stored message as pending.
-			const grown = new Map<DocEntry, Map<number, number>>();
-			for (const b of batch) {
-				for (const [client, clock] of Y.parseUpdateMeta(b.data).to) {
-					if (clock <= (b.entry.stored.get(client) ?? 0)) continue;
-					b.entry.stored.set(client, clock);
-					let g = grown.get(b.entry);
-					if (!g) grown.set(b.entry, (g = new Map()));
-					g.set(client, clock);
-				}
+		// Committed: only now may the stored state vectors advance, and they are told before the
+		// updates go out, so a device never sees someone's stored message as pending. (A throw
+		// below is a bug: as an unhandled rejection it ends the process, as it did before.)
+		const grown = new Map<DocEntry, Map<number, number>>();
+		for (const b of batch) {
+			for (const [client, clock] of Y.parseUpdateMeta(b.data).to) {
+				if (clock <= (b.entry.stored.get(client) ?? 0)) continue;
+				b.entry.stored.set(client, clock);
+				let g = grown.get(b.entry);
+				if (!g) grown.set(b.entry, (g = new Map()));
+				g.set(client, clock);
 			}
-			// Everything this commit sends a connection (its acknowledgement, then the updates) goes
-			// out in one write: a connection that gets an acknowledgement is corked until the end of
-			// the commit (#forward corks one that gets several updates). One that gets a single
-			// message is written at once: ws writes a frame in one writev already, and corking the
-			// other 200 readers of a channel only held back the first ones' writes until the last.
-			const corked = corkAcking(grown.keys());
-			try {
-				this.#deliver(batch, ids, grown);
-			} finally {
-				for (const socket of corked) socket.uncork();
-			}
-		} catch (err) {
-			// Never expected: stored, but a connection may have missed it (it gets it on reconnect).
-			this.log.error({ err }, 'could not deliver a commit');
 		}
+		// Everything this commit sends a connection (its acknowledgement, then the updates) goes
+		// out in one write: a connection that gets an acknowledgement is corked until the end of
+		// the commit (#forward corks one that gets several updates). One that gets a single
+		// message is written at once: ws writes a frame in one writev already, and corking the
+		// other 200 readers of a channel only held back the first ones' writes until the last.
+		const corked = corkAcking(grown.keys());
+		try {
+			this.#deliver(batch, ids, grown);
+		} finally {
+			for (const socket of corked) socket.uncork();
+		}
+
 		for (const [entry, waiting] of this.#settling) {
 			if (entry.pending.length > 0) continue;
 			this.#settling.delete(entry);

@@ -3,7 +3,7 @@
  *
  * - `updates`: an append-only log of Yjs updates per document. The relay writes each batch in
  *   one transaction before forwarding any update of it (docs.ts, group commit). The commits and
- *   compactions are made by the writer thread (sqlite-writer.ts), which owns the connection
+ *   compactions are made by the writer thread (below), which owns the connection
  *   that writes the log: the relay's event loop never waits for their fsync.
  * - `snapshots`: one compacted state per document; compaction writes the snapshot and deletes
  *   the log rows it covers in one transaction, so a crash at any point leaves either the old
@@ -29,10 +29,8 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { WriterOptions, WriterRequest, WriterResponse } from './sqlite-writer.ts';
 import { prepareWrites, type ClientClaim, type Writes } from './sqlite-writes.ts';
 import type { Store } from './store.ts';
-import { startWorker } from './worker-thread.ts';
 
 /**
  * The checkpointer: a worker thread with its own connection that copies the WAL into the
@@ -55,7 +53,59 @@ parentPort.on('message', (m) => {
 `;
 
 /** How long the relay's start waits for the writer thread to open the database. */
-const WRITER_START_MS = 15_000;
+const WRITER_START_MS = 10_000;
+
+/**
+ * The writer: a worker thread that owns the connection committing the log, so SQLite's fsync of
+ * each group commit (1–2 ms, more on a busy disk) happens here and not on the relay's event
+ * loop, which meanwhile reads sockets and forwards the commit before. Requests are answered one
+ * at a time, in the order they came (`Storage.#answers` matches answers by that order): a
+ * commit, a compaction, a change of the automatic checkpoint, closing. Started from source
+ * text, as the checkpointer is: no tsx, no bundle entry (sqlite-writes.ts).
+ */
+const WRITER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const prepareWrites = ${String(prepareWrites)};
+let db, writes;
+try {
+	db = new Database(workerData.file);
+	db.pragma('busy_timeout = 5000');
+	db.pragma('synchronous = ' + workerData.synchronous);
+	db.pragma('wal_autocheckpoint = ' + workerData.autocheckpoint);
+	if (workerData.maxPages > 0) db.pragma('max_page_count = ' + workerData.maxPages);
+	writes = prepareWrites(db);
+	Atomics.store(workerData.ready, 0, 1);
+} catch (err) {
+	Atomics.store(workerData.ready, 0, 2);
+	throw err;
+} finally {
+	Atomics.notify(workerData.ready, 0);
+}
+parentPort.on('message', (req) => {
+	let res;
+	try {
+		let ids = null;
+		if (req.kind === 'append') ids = writes.append(req.docs, req.data, req.claims);
+		else if (req.kind === 'compact') writes.compact(req.doc, req.state, req.lastUpdateId);
+		else if (req.kind === 'autocheckpoint') db.pragma('wal_autocheckpoint = ' + req.pages);
+		else { db.close(); parentPort.close(); return; }
+		res = { ok: true, ids };
+	} catch (err) {
+		res = { ok: false, message: String((err && err.message) || err), code: err && typeof err.code === 'string' ? err.code : null };
+	}
+	parentPort.postMessage(res);
+});
+`;
+
+type WriterRequest =
+	| { kind: 'append'; docs: string[]; data: Uint8Array[]; claims: ClientClaim[] }
+	| { kind: 'compact'; doc: string; state: Uint8Array; lastUpdateId: number }
+	| { kind: 'autocheckpoint'; pages: number }
+	| { kind: 'close' };
+
+type WriterResponse =
+	{ ok: true; ids: number[] | null } | { ok: false; message: string; code: string | null };
 
 export interface StoredDoc {
 	/** The snapshot (if any) then the log, in order. */
@@ -192,19 +242,20 @@ export class Storage implements Store {
 	}
 
 	#startWriter(): void {
-		const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.mjs';
-		const data: WriterOptions = {
-			file: this.#file,
-			synchronous: this.#options.synchronous,
-			maxPages: this.#options.maxPages,
-			autocheckpoint: this.#checkpointer ? 0 : 1000,
-			ready: new Int32Array(new SharedArrayBuffer(4))
-		};
+		const ready = new Int32Array(new SharedArrayBuffer(4));
 		let worker: Worker;
 		try {
-			// Beside this module: sqlite-writer.ts under tsx, .relay/sqlite-writer.mjs in the bundle.
-			worker = startWorker(new URL(`./sqlite-writer${ext}`, import.meta.url), {
-				workerData: data
+			worker = new Worker(WRITER, {
+				eval: true,
+				workerData: {
+					file: this.#file,
+					synchronous: this.#options.synchronous,
+					maxPages: this.#options.maxPages,
+					// 0 while the checkpointer runs (it is started first).
+					autocheckpoint: this.#checkpointer ? 0 : 1000,
+					ready,
+					module: createRequire(import.meta.url).resolve('better-sqlite3')
+				}
 			});
 		} catch {
 			return;
@@ -232,9 +283,9 @@ export class Storage implements Store {
 			stopped(new StorageWriteError('the writer thread stopped', 'WRITER_STOPPED'))
 		);
 		// The relay starts (and listens) with its writer ready: the first commit never waits for
-		// the thread to start (~30 ms from the bundle; under tsx, which compiles it, much more).
-		Atomics.wait(data.ready, 0, 0, WRITER_START_MS);
-		if (Atomics.load(data.ready, 0) !== 1) {
+		// the thread to start (tens of ms: a Node isolate and better-sqlite3).
+		Atomics.wait(ready, 0, 0, WRITER_START_MS);
+		if (Atomics.load(ready, 0) !== 1) {
 			// Not started in time, or could not open the database: commits stay on this thread.
 			void worker.terminate();
 			return;

@@ -5,7 +5,7 @@
  * Reads are synchronous: a document is read before any other event is handled (docs.ts relies
  * on it to load or restore a document without another connection ever seeing a bad state). The
  * log's writes, `append` and `compact`, are asynchronous: each backend makes them on a worker
- * thread (SQLite's writer, sqlite-writer.ts; PostgreSQL's, cluster/pg-worker.ts), so the relay's
+ * thread (SQLite's writer, storage.ts; PostgreSQL's, cluster/pg-worker.ts), so the relay's
  * event loop goes on reading sockets and forwarding while a commit is made durable. docs.ts
  * keeps at most one commit in flight and forwards nothing of it before it resolves. The rest
  * (membership, invites, client ids) is synchronous: rare, outside the message path.

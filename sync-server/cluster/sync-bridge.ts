@@ -16,10 +16,9 @@
 import {
 	MessageChannel,
 	receiveMessageOnPort,
-	type MessagePort,
-	type Worker
+	Worker,
+	type MessagePort
 } from 'node:worker_threads';
-import { startWorker } from '../worker-thread.ts';
 
 export class BridgeTimeoutError extends Error {
 	readonly code = 'BRIDGE_TIMEOUT';
@@ -67,7 +66,15 @@ export class SyncBridge {
 		const async = new MessageChannel();
 		this.#syncPort = sync.port1;
 		this.#asyncPort = async.port1;
-		this.#worker = startWorker(entry, {
+		// From the bundle (`npm start`, scripts/build-relay.mjs) the entry is JavaScript. Under
+		// `node --import tsx` (the tests) it is TypeScript, and a worker does not inherit tsx's
+		// loader hooks: the worker registers them itself before importing the module.
+		const ts = entry.pathname.endsWith('.ts');
+		const boot = ts
+			? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`
+			: entry;
+		this.#worker = new Worker(boot, {
+			eval: ts,
 			workerData: { data: workerData, signal: this.#signal, sync: sync.port2, async: async.port2 },
 			transferList: [sync.port2, async.port2]
 		});

@@ -1,5 +1,5 @@
 /**
- * The commit on SQLite's writer thread (sync-server/sqlite-writer.ts): the relay's event loop
+ * The commit on SQLite's writer thread (sync-server/storage.ts): the relay's event loop
  * no longer waits for it, and nothing may reach a device before its commit is answered.
  */
 import Database from 'better-sqlite3';
