@@ -6,6 +6,7 @@
  *   npm run bench -- --quick       a small version (1 run, fewer clients and messages, < 2 min);
  *                                  JSON only, the tables are left alone (`--doc` to write them)
  *   npm run bench -- --runs 5 --only fanout,coldJoin --relays kith,ywss
+ *   npm run bench -- --only fanout --clients 200   the fan-out at these channel sizes only
  *
  *   npm run bench -- --only client          the client (Chromium) scenarios only (or `relay`)
  *   npm run bench -- --skip cluster         all but these (cluster needs PostgreSQL and Redis)
@@ -69,6 +70,7 @@ const scenarioList = (list: string | undefined): string[] | undefined =>
 const only = scenarioList(arg('only'));
 const skip = scenarioList(arg('skip')) ?? [];
 const relayFilter = arg('relays')?.split(',') as RelayKind[] | undefined;
+const clientsFilter = arg('clients')?.split(',').map(Number);
 // A quick run (one run, small sizes) is a check, not figures for docs/BENCHMARKS.md, whose
 // tables hold the median and spread of at least 3 runs: it writes its JSON only unless --doc.
 const noDoc = process.argv.includes('--no-doc') || (quick && !process.argv.includes('--doc'));
@@ -98,7 +100,7 @@ const PLAN = quick
 			}
 		}
 	: {
-			fanout: { clients: [2, 50, 200], intervalMs: 20, count: 500 },
+			fanout: { clients: clientsFilter ?? [2, 50, 200], intervalMs: 20, count: 500 },
 			throughput: { writers: 20, perWriter: 1500, window: 8 },
 			coldJoin: { messages: 100_000, devices: 16, idleHoldMs: 12_000, settledHoldMs: 30_000 },
 			manyDocs: { docs: 1000, idleMs: 1000, concurrency: 100, settleMs: 14_000 },

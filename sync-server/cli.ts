@@ -31,7 +31,12 @@ function main(argv: string[]): void {
 	// With DATABASE_URL, the relays' database and their shared secret (README, "Running several relays").
 	const pg = config.databaseUrl ? new PgStore(config.databaseUrl, createLogger('warn')) : null;
 	const storage: Store =
-		pg ?? new Storage(config.dataDir, { synchronous: config.sqliteSynchronous, maxPages: 0 });
+		pg ??
+		new Storage(config.dataDir, {
+			synchronous: config.sqliteSynchronous,
+			maxPages: 0,
+			writer: false
+		});
 	const auth = new Auth(pg ? pg.secret() : loadSecret(config.dataDir), storage, config);
 	try {
 		if (command === 'token') {

@@ -214,18 +214,29 @@ export class Connections {
 	}
 
 	#answerStep1(conn: Conn, stateVector: Uint8Array): void {
+		Y.decodeStateVector(stateVector); // throws on garbage
+		// Never serve state that is not stored yet: answered once it is committed (at once when
+		// nothing waits), refused when the commit fails.
+		this.docs.whenSettled(conn.entry, (ok) => {
+			if (conn.closed) return;
+			if (!ok) return this.docs.close(conn, CloseCode.storageUnavailable, 'storage unavailable');
+			try {
+				this.#serveStep2(conn, stateVector);
+			} catch (err) {
+				this.log.error({ conn: conn.id, err }, 'could not answer sync step 1');
+				this.docs.close(conn, CloseCode.storageUnavailable, 'storage unavailable');
+			}
+		});
+	}
+
+	#serveStep2(conn: Conn, stateVector: Uint8Array): void {
 		const entry = conn.entry;
-		// Never serve state that is not stored yet: commit it first, or refuse for now.
-		if (!this.docs.settled(entry)) {
-			return this.docs.close(conn, CloseCode.storageUnavailable, 'storage unavailable');
-		}
 		// The conversation may have been created since this connection opened.
 		if (entry.convId !== null) {
 			if (!this.docs.mayOpen(entry, conn.user)) {
 				return this.docs.close(conn, CloseCode.forbidden, 'not a member of this conversation');
 			}
 		}
-		Y.decodeStateVector(stateVector); // throws on garbage
 		// From the stored bytes when the document is cold (DocEntry.diff).
 		this.docs.send(conn, encodeSyncStep2(entry.diff(stateVector)));
 	}

@@ -7,11 +7,16 @@
  * - Writes: each incoming update is applied in its own transaction with the connection as
  *   origin and validated (access.ts). A refused update is undone by rebuilding the document
  *   from storage plus the accepted-but-not-yet-committed updates, synchronously, so no other
- *   connection ever sees it. An accepted update is queued; the queue is committed to SQLite in
- *   one transaction per event-loop turn (group commit), and only then forwarded to the other
- *   connections: per commit, not per update (one merged message, one socket write, per
- *   connection; `#forward`). A failed commit keeps the queue in memory and retries; nothing is
- *   dropped.
+ *   connection ever sees it. An accepted update is queued; the queue is committed in one
+ *   transaction (group commit), and only then forwarded to the other connections: per commit,
+ *   not per update (one merged message, one socket write, per connection; `#forward`). The
+ *   commit is made off the event loop (the store's writer thread: storage.ts), at most one at a
+ *   time for the whole relay: what arrives while one is in flight waits in the queue and goes
+ *   into the next, which starts as soon as the one before is answered (before that one's
+ *   updates are forwarded, so its fsync overlaps their forwarding). One in flight keeps commit
+ *   order = forward order across documents (an update and the inbox entry it causes), and
+ *   SQLite has one writer anyway: two in flight would only queue in it, with an fsync each.
+ *   A failed commit keeps the queue in memory and retries; nothing is dropped.
  * - Acknowledgements: each document keeps the state vector of what storage holds (`stored`),
  *   advanced only after a commit succeeded. Connections that asked for it (`ack=1`) get it
  *   when they open and, after each commit that advanced it, the entries that grew, before the
@@ -263,6 +268,14 @@ export class OverloadedError extends Error {}
 export class Docs {
 	readonly docs = new Map<string, DocEntry>();
 	readonly #queue: QueuedUpdate[] = [];
+	/** The batch being committed (at most one at a time), null when none is. */
+	#committing: QueuedUpdate[] | null = null;
+	/** Told when the commit in flight ends (true: stored); see `#drain`. */
+	readonly #commitEnded: Array<(ok: boolean) => void> = [];
+	/** Documents with callers waiting until nothing of them waits to be stored (`whenSettled`). */
+	readonly #settling = new Map<DocEntry, Array<(ok: boolean) => void>>();
+	/** Documents whose compaction is being written. */
+	readonly #compacting = new Set<DocEntry>();
 	#flushScheduled = false;
 	#retryTimer: NodeJS.Timeout | null = null;
 	#compactTimer: NodeJS.Timeout | null = null;
@@ -377,7 +390,7 @@ export class Docs {
 		const state = Y.encodeStateAsUpdate(doc);
 		const vector = Y.encodeStateVector(doc);
 		// The state just encoded is also the compacted snapshot: store it while at it.
-		if (entry.logCount > 0) this.#compactWith(entry, state);
+		if (entry.logCount > 0) void this.#compactWith(entry, state);
 		entry.freeze({
 			state,
 			vector,
@@ -624,31 +637,50 @@ export class Docs {
 		});
 	}
 
-	/** Commits the queue in one transaction and forwards it; false when the write failed. */
-	flush(): boolean {
-		if (this.#queue.length === 0) return true;
+	/**
+	 * Starts committing the queue, in one transaction, unless a commit is in flight (what is
+	 * queued then goes into the next one, started when that one is answered). The updates are
+	 * acknowledged and forwarded once the commit is answered; a failed write keeps them queued
+	 * and retries.
+	 */
+	flush(): void {
+		if (this.#committing !== null || this.#queue.length === 0) return;
 		const batch = this.#queue.splice(0, this.#queue.length);
+		this.#committing = batch;
 		const end = this.metrics.writeSeconds.startTimer();
-		let ids: number[];
+		let commit: Promise<number[]>;
 		try {
-			ids = this.storage.append(
+			commit = this.storage.append(
 				batch.map((b) => ({ doc: b.entry.name, data: b.data })),
 				batch.flatMap((b) => (b.claim ? [{ doc: b.entry.name, ...b.claim }] : []))
 			);
-			end();
 		} catch (err) {
-			end();
-			this.#queue.unshift(...batch);
-			this.#onWriteFailure(err, batch);
-			return false;
+			commit = Promise.reject(err as Error);
 		}
+		commit.then(
+			(ids) => {
+				end();
+				this.#committed(batch, ids);
+			},
+			(err: unknown) => {
+				end();
+				this.#failed(batch, err);
+			}
+		);
+	}
+
+	#committed(batch: QueuedUpdate[], ids: readonly number[]): void {
+		this.#committing = null;
 		if (this.#retryTimer) {
 			clearTimeout(this.#retryTimer);
 			this.#retryTimer = null;
 			this.log.info({ updates: batch.length }, 'storage writes succeed again');
 		}
+		// The next commit first: its fsync on the writer thread overlaps this one's forwarding.
+		this.flush();
 		// Committed: only now may the stored state vectors advance, and they are told before the
-		// updates go out, so a device never sees someone's stored message as pending.
+		// updates go out, so a device never sees someone's stored message as pending. (A throw
+		// below is a bug: as an unhandled rejection it ends the process, as it did before.)
 		const grown = new Map<DocEntry, Map<number, number>>();
 		for (const b of batch) {
 			for (const [client, clock] of Y.parseUpdateMeta(b.data).to) {
@@ -670,7 +702,27 @@ export class Docs {
 		} finally {
 			for (const socket of corked) socket.uncork();
 		}
-		return true;
+
+		for (const [entry, waiting] of this.#settling) {
+			if (entry.pending.length > 0) continue;
+			this.#settling.delete(entry);
+			for (const done of waiting) done(true);
+		}
+		for (const done of this.#commitEnded.splice(0)) done(true);
+	}
+
+	#failed(batch: QueuedUpdate[], err: unknown): void {
+		this.#committing = null;
+		// Back at the head of the queue, before what arrived meanwhile: commit order is kept.
+		this.#queue.unshift(...batch);
+		this.#onWriteFailure(err, batch);
+		for (const b of batch) {
+			const waiting = this.#settling.get(b.entry);
+			if (!waiting) continue;
+			this.#settling.delete(b.entry);
+			for (const done of waiting) done(false);
+		}
+		for (const done of this.#commitEnded.splice(0)) done(false);
 	}
 
 	#deliver(
@@ -893,25 +945,38 @@ export class Docs {
 			if (b.from && !b.from.closed)
 				this.close(b.from, CloseCode.storageUnavailable, 'storage unavailable');
 		}
+		// Retried until it succeeds (a failure of the retry comes back here).
 		if (!this.#retryTimer) {
 			this.#retryTimer = setTimeout(() => {
 				this.#retryTimer = null;
-				if (!this.flush() && !this.#retryTimer) this.#onRetryLater();
+				this.flush();
 			}, this.config.storageRetryMs);
 		}
 	}
 
-	#onRetryLater(): void {
-		this.#retryTimer = setTimeout(() => {
-			this.#retryTimer = null;
-			if (!this.flush() && !this.#retryTimer) this.#onRetryLater();
-		}, this.config.storageRetryMs);
-	}
-
-	/** Whether a document has nothing waiting to be stored (after trying to store it now). */
+	/**
+	 * Whether a document has nothing waiting to be stored; when it has, starts storing it and
+	 * returns false (the caller tries again later, or waits with `whenSettled`).
+	 */
 	settled(entry: DocEntry): boolean {
 		if (entry.pending.length > 0) this.flush();
 		return entry.pending.length === 0;
+	}
+
+	/**
+	 * Calls `done(true)` once nothing of the document waits to be stored: at once when nothing
+	 * does, else after the commit that stores the last of it; `done(false)` when a commit of it
+	 * failed.
+	 *
+	 * @example
+	 *   docs.whenSettled(entry, (ok) => (ok ? serve(conn) : refuse(conn)));
+	 */
+	whenSettled(entry: DocEntry, done: (ok: boolean) => void): void {
+		if (entry.pending.length === 0) return done(true);
+		const waiting = this.#settling.get(entry);
+		if (waiting) waiting.push(done);
+		else this.#settling.set(entry, [done]);
+		this.flush();
 	}
 
 	/**
@@ -954,33 +1019,52 @@ export class Docs {
 				const next = this.#toCompact.values().next();
 				if (next.done) return;
 				this.#toCompact.delete(next.value);
-				this.compact(next.value);
+				void this.compact(next.value);
 				if (this.#toCompact.size > 0) this.#scheduleCompaction([...this.#toCompact][0]!);
 			},
 			urgent ? 0 : COMPACT_QUIET_MS
 		);
 	}
 
-	/** Replaces a document's log by one snapshot. */
-	compact(entry: DocEntry): void {
-		if (entry.logCount === 0 || !this.settled(entry)) return;
-		this.#compactWith(entry, entry.cold?.state ?? Y.encodeStateAsUpdate(entry.doc));
+	/** Replaces a document's log by one snapshot (resolves once written, or failed and logged). */
+	compact(entry: DocEntry): Promise<void> {
+		if (entry.logCount === 0 || this.#compacting.has(entry) || !this.settled(entry))
+			return Promise.resolve();
+		return this.#compactWith(entry, entry.cold?.state ?? Y.encodeStateAsUpdate(entry.doc));
 	}
 
-	/** Stores `state` (the document's whole state, nothing pending) in place of its log. */
-	#compactWith(entry: DocEntry, state: Uint8Array): void {
+	/**
+	 * Stores `state` (the document's whole state, nothing pending) in place of its log. Written
+	 * after the commits before it and before the later ones (storage.ts): the rows committed
+	 * meanwhile stay in the log, and are counted on.
+	 */
+	#compactWith(entry: DocEntry, state: Uint8Array): Promise<void> {
+		if (this.#compacting.has(entry)) return Promise.resolve();
+		this.#compacting.add(entry);
 		const end = this.metrics.compactionSeconds.startTimer();
+		const rows = entry.logCount;
+		const bytes = entry.bytes;
+		let written: Promise<void>;
 		try {
-			this.storage.compact(entry.name, state, entry.lastUpdateId);
-			entry.logCount = 0;
-			entry.bytes = state.byteLength;
-			this.metrics.compactions.inc();
-			this.log.debug({ doc: entry.name, bytes: state.byteLength }, 'document compacted');
+			written = this.storage.compact(entry.name, state, entry.lastUpdateId);
 		} catch (err) {
-			this.log.error({ err, doc: entry.name }, 'compaction failed; the log is intact');
-		} finally {
-			end();
+			written = Promise.reject(err as Error);
 		}
+		return written.then(
+			() => {
+				end();
+				this.#compacting.delete(entry);
+				entry.logCount -= rows;
+				entry.bytes -= bytes - state.byteLength;
+				this.metrics.compactions.inc();
+				this.log.debug({ doc: entry.name, bytes: state.byteLength }, 'document compacted');
+			},
+			(err: unknown) => {
+				end();
+				this.#compacting.delete(entry);
+				this.log.error({ err, doc: entry.name }, 'compaction failed; the log is intact');
+			}
+		);
 	}
 
 	#scheduleEviction(entry: DocEntry): void {
@@ -999,7 +1083,7 @@ export class Docs {
 
 	#evict(entry: DocEntry): void {
 		if (entry.conns.size > 0 || !this.settled(entry)) return;
-		if (entry.logCount >= 50) this.compact(entry);
+		if (entry.logCount >= 50) void this.compact(entry);
 		if (entry.idleTimer) clearTimeout(entry.idleTimer);
 		if (entry.coldTimer) clearTimeout(entry.coldTimer);
 		this.#toCompact.delete(entry);
@@ -1084,13 +1168,32 @@ export class Docs {
 		setTimeout(() => conn.ws.terminate(), 2000).unref();
 	}
 
+	/**
+	 * Resolves once nothing is queued or being committed (true), or a commit failed (false).
+	 * Updates that arrive meanwhile are waited for too.
+	 */
+	async #drain(): Promise<boolean> {
+		for (;;) {
+			if (this.#committing === null) {
+				if (this.#queue.length === 0) return true;
+				this.flush();
+			}
+			const ok = await new Promise<boolean>((resolve) => this.#commitEnded.push(resolve));
+			if (!ok) return false;
+		}
+	}
+
 	/** Stores everything queued (retrying briefly), compacts, and frees every document. */
-	shutdown(): boolean {
-		let ok = this.flush();
-		for (let i = 0; i < 5 && !ok; i++) ok = this.flush();
+	async shutdown(): Promise<boolean> {
+		let ok = await this.#drain();
+		for (let i = 0; i < 5 && !ok; i++) ok = await this.#drain();
+		const compactions: Array<Promise<void>> = [];
 		for (const entry of [...this.docs.values()]) {
 			for (const c of [...entry.conns]) this.close(c, CloseCode.goingAway, 'relay shutting down');
-			if (ok && entry.logCount >= 50) this.compact(entry);
+			if (ok && entry.logCount >= 50) compactions.push(this.compact(entry));
+		}
+		await Promise.all(compactions);
+		for (const entry of [...this.docs.values()]) {
 			entry.awareness.destroy();
 			entry.awareness.doc.destroy();
 			entry.live?.destroy();

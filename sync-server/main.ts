@@ -93,13 +93,17 @@ server.listen(config.port, config.host, () => {
 	process.stderr.write(`\nKith relay ready: open ${url}\n\n`);
 });
 
-function shutdown(signal: string): void {
+async function shutdown(signal: string): Promise<void> {
 	if (stopping) return;
 	stopping = true;
 	log.info({ signal }, 'shutting down: storing everything and closing');
 	clearInterval(heartbeat);
 	server.close();
-	const stored = docs.shutdown();
+	// Waits for the commit in flight and stores what is queued (the writer thread's commits).
+	const stored = await docs.shutdown().catch((err: unknown) => {
+		log.error({ err }, 'could not store everything');
+		return false;
+	});
 	for (const ws of wss.clients) ws.terminate();
 	void cluster?.close();
 	storage.close();
@@ -110,11 +114,11 @@ function shutdown(signal: string): void {
 	log.flush();
 	process.exit(stored ? 0 : 1);
 }
-process.on('SIGTERM', () => shutdown('SIGTERM'));
-process.on('SIGINT', () => shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
 process.on('uncaughtException', (err) => {
 	// Input never reaches here (every socket has an error handler); this is a bug: log it and
 	// stop cleanly rather than run on in an unknown state.
 	log.fatal({ err }, 'uncaught exception');
-	shutdown('uncaughtException');
+	void shutdown('uncaughtException');
 });

@@ -2,7 +2,9 @@
  * The embedded store: SQLite (better-sqlite3, WAL) in DATA_DIR.
  *
  * - `updates`: an append-only log of Yjs updates per document. The relay writes each batch in
- *   one transaction before forwarding any update of it (docs.ts, group commit).
+ *   one transaction before forwarding any update of it (docs.ts, group commit). The commits and
+ *   compactions are made by the writer thread (below), which owns the connection
+ *   that writes the log: the relay's event loop never waits for their fsync.
  * - `snapshots`: one compacted state per document; compaction writes the snapshot and deletes
  *   the log rows it covers in one transaction, so a crash at any point leaves either the old
  *   rows or the new snapshot, never neither.
@@ -11,15 +13,23 @@
  * Durability: with SQLITE_SYNCHRONOUS=FULL (the default) a committed batch survives power loss
  * (SQLite fsyncs the WAL on every commit); NORMAL survives a crash of the process but may lose
  * the last commits on power loss. WAL checkpoints are made by a worker thread (the
- * checkpointer, below), never inside a commit on the relay's event loop. better-sqlite3 is synchronous: a read or write completes
- * before any other event is handled, which is what lets the relay restore a document from
- * storage without another connection ever seeing a bad state.
+ * checkpointer, below), never inside a commit.
+ *
+ * Reads stay on the relay's own connection, synchronous: a document is loaded before any other
+ * event is handled. WAL gives each read one consistent view (a load is one read transaction, so
+ * a compaction committed by the writer between its two statements cannot split it), and every
+ * commit the writer has answered is visible to the next read: a document is read from storage
+ * only when nothing of it is waiting to be committed (docs.ts evicts a document once settled),
+ * or together with what is (docs.ts, `restore`: Yjs applies an update twice as once). Rare
+ * writes (members, invites, devices, blobs) stay on the relay's connection too; SQLite's
+ * busy timeout orders them with the writer's.
  */
 import Database from 'better-sqlite3';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { prepareWrites, type ClientClaim, type Writes } from './sqlite-writes.ts';
 import type { Store } from './store.ts';
 
 /**
@@ -42,6 +52,61 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** How long the relay's start waits for the writer thread to open the database. */
+const WRITER_START_MS = 10_000;
+
+/**
+ * The writer: a worker thread that owns the connection committing the log, so SQLite's fsync of
+ * each group commit (1–2 ms, more on a busy disk) happens here and not on the relay's event
+ * loop, which meanwhile reads sockets and forwards the commit before. Requests are answered one
+ * at a time, in the order they came (`Storage.#answers` matches answers by that order): a
+ * commit, a compaction, a change of the automatic checkpoint, closing. Started from source
+ * text, as the checkpointer is: no tsx, no bundle entry (sqlite-writes.ts).
+ */
+const WRITER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const prepareWrites = ${String(prepareWrites)};
+let db, writes;
+try {
+	db = new Database(workerData.file);
+	db.pragma('busy_timeout = 5000');
+	db.pragma('synchronous = ' + workerData.synchronous);
+	db.pragma('wal_autocheckpoint = ' + workerData.autocheckpoint);
+	if (workerData.maxPages > 0) db.pragma('max_page_count = ' + workerData.maxPages);
+	writes = prepareWrites(db);
+	Atomics.store(workerData.ready, 0, 1);
+} catch (err) {
+	Atomics.store(workerData.ready, 0, 2);
+	throw err;
+} finally {
+	Atomics.notify(workerData.ready, 0);
+}
+parentPort.on('message', (req) => {
+	let res;
+	try {
+		let ids = null;
+		if (req.kind === 'append') ids = writes.append(req.docs, req.data, req.claims);
+		else if (req.kind === 'compact') writes.compact(req.doc, req.state, req.lastUpdateId);
+		else if (req.kind === 'autocheckpoint') db.pragma('wal_autocheckpoint = ' + req.pages);
+		else { db.close(); parentPort.close(); return; }
+		res = { ok: true, ids };
+	} catch (err) {
+		res = { ok: false, message: String((err && err.message) || err), code: err && typeof err.code === 'string' ? err.code : null };
+	}
+	parentPort.postMessage(res);
+});
+`;
+
+type WriterRequest =
+	| { kind: 'append'; docs: string[]; data: Uint8Array[]; claims: ClientClaim[] }
+	| { kind: 'compact'; doc: string; state: Uint8Array; lastUpdateId: number }
+	| { kind: 'autocheckpoint'; pages: number }
+	| { kind: 'close' };
+
+type WriterResponse =
+	{ ok: true; ids: number[] | null } | { ok: false; message: string; code: string | null };
+
 export interface StoredDoc {
 	/** The snapshot (if any) then the log, in order. */
 	updates: Uint8Array[];
@@ -55,6 +120,16 @@ export interface StoredDoc {
 	exists: boolean;
 }
 
+/** A write the writer thread refused, with SQLite's code (e.g. SQLITE_FULL) kept. */
+export class StorageWriteError extends Error {
+	constructor(
+		message: string,
+		readonly code: string | undefined
+	) {
+		super(message);
+	}
+}
+
 /** SQLite's codes for a full disk or database (a write that can succeed after an operator acts). */
 export function isDiskFull(err: unknown): boolean {
 	const code = (err as { code?: unknown } | null)?.code;
@@ -63,15 +138,20 @@ export function isDiskFull(err: unknown): boolean {
 
 export class Storage implements Store {
 	readonly db: Database.Database;
-	readonly #insert: Database.Statement<[string, Uint8Array]>;
-	/** One group commit, as one transaction (made once: `db.transaction` builds its wrappers per call). */
-	readonly #append: (
-		batch: ReadonlyArray<{ doc: string; data: Uint8Array }>,
-		claims: ReadonlyArray<{ doc: string; clients: readonly number[]; user: string }>
-	) => number[];
-	readonly #claim: Database.Statement<[string, number, string]>;
+	readonly #file: string;
+	readonly #options: { synchronous: 'FULL' | 'NORMAL'; maxPages: number };
+	/** The same writes on this thread's connection: without the writer thread, or a tool's. */
+	readonly #writes: Writes;
 	readonly #snapshot: Database.Statement<[string], { data: Uint8Array; last_update_id: number }>;
 	readonly #log: Database.Statement<[string, number], { id: number; data: Uint8Array }>;
+	/** One read transaction: snapshot and log from the same view of the database. */
+	readonly #load: (doc: string) => StoredDoc;
+	#writer: Worker | null = null;
+	/** The requests sent to the writer, oldest first: it answers them in that order. */
+	readonly #answers: Array<{
+		resolve: (ids: number[] | null) => void;
+		reject: (err: Error) => void;
+	}> = [];
 	#checkpointer: Worker | null = null;
 	#checkpointing = false;
 	/** Commits since the last checkpoint was asked for. */
@@ -79,19 +159,29 @@ export class Storage implements Store {
 	/** Checkpoints that completed (for tests and metrics). */
 	checkpoints = 0;
 
-	constructor(dataDir: string, options: { synchronous: 'FULL' | 'NORMAL'; maxPages: number }) {
+	/**
+	 * @param options.writer false: commit on the calling thread (a command-line tool, a test's
+	 *   seeding); the relay's default is the writer thread.
+	 */
+	constructor(
+		dataDir: string,
+		options: { synchronous: 'FULL' | 'NORMAL'; maxPages: number; writer?: boolean }
+	) {
 		mkdirSync(dataDir, { recursive: true, mode: 0o700 });
 		const file = join(dataDir, 'kith.sqlite');
+		this.#file = file;
+		this.#options = { synchronous: options.synchronous, maxPages: options.maxPages };
 		this.db = new Database(file);
 		chmodSync(file, 0o600);
 		this.db.pragma('journal_mode = WAL');
 		this.db.pragma(`synchronous = ${options.synchronous}`);
-		// A CLI (token, invite) may write at the same time as the relay: wait rather than fail.
+		// A CLI (token, invite) may write at the same time as the relay, and the relay's own
+		// connection writes beside the writer thread's: wait rather than fail.
 		this.db.pragma('busy_timeout = 5000');
 		if (options.maxPages > 0) this.db.pragma(`max_page_count = ${options.maxPages}`);
 		// SQLite's automatic checkpoint runs inside the commit that crosses 1,000 WAL pages: the
-		// relay's event loop would wait for it (and, under FULL, an fsync of the database file)
-		// between receiving an update and forwarding it. The checkpointer does it off the loop.
+		// commit would wait for it (and, under FULL, an fsync of the database file) between
+		// receiving an update and forwarding it. The checkpointer does it alongside.
 		this.#startCheckpointer(file, options.synchronous);
 		this.db.exec(`
 			CREATE TABLE IF NOT EXISTS updates (
@@ -126,23 +216,91 @@ export class Storage implements Store {
 				PRIMARY KEY (doc, client_id)
 			);
 		`);
-		this.#insert = this.db.prepare('INSERT INTO updates (doc, data) VALUES (?, ?)');
-		this.#claim = this.db.prepare(
-			'INSERT OR IGNORE INTO client_owners (doc, client_id, user_id) VALUES (?, ?, ?)'
-		);
-		this.#append = this.db.transaction(
-			(
-				batch: ReadonlyArray<{ doc: string; data: Uint8Array }>,
-				claims: ReadonlyArray<{ doc: string; clients: readonly number[]; user: string }>
-			) => {
-				for (const c of claims) for (const id of c.clients) this.#claim.run(c.doc, id, c.user);
-				return batch.map(({ doc, data }) => Number(this.#insert.run(doc, data).lastInsertRowid));
-			}
-		);
+		this.#writes = prepareWrites(this.db);
 		this.#snapshot = this.db.prepare('SELECT data, last_update_id FROM snapshots WHERE doc = ?');
 		this.#log = this.db.prepare(
 			'SELECT id, data FROM updates WHERE doc = ? AND id > ? ORDER BY id'
 		);
+		this.#load = this.db.transaction((doc: string) => {
+			const snap = this.#snapshot.get(doc);
+			const rows = this.#log.all(doc, snap?.last_update_id ?? 0);
+			const updates = [...(snap ? [snap.data] : []), ...rows.map((r) => r.data)];
+			return {
+				updates,
+				bytes: updates.reduce((n, u) => n + u.byteLength, 0),
+				logCount: rows.length,
+				lastUpdateId: rows.at(-1)?.id ?? snap?.last_update_id ?? 0,
+				exists: updates.length > 0
+			};
+		});
+		if (options.writer !== false) this.#startWriter();
+	}
+
+	/** Whether commits are made by the writer thread (false: on this thread, synchronously). */
+	get threaded(): boolean {
+		return this.#writer !== null;
+	}
+
+	#startWriter(): void {
+		const ready = new Int32Array(new SharedArrayBuffer(4));
+		let worker: Worker;
+		try {
+			worker = new Worker(WRITER, {
+				eval: true,
+				workerData: {
+					file: this.#file,
+					synchronous: this.#options.synchronous,
+					maxPages: this.#options.maxPages,
+					// 0 while the checkpointer runs (it is started first).
+					autocheckpoint: this.#checkpointer ? 0 : 1000,
+					ready,
+					module: createRequire(import.meta.url).resolve('better-sqlite3')
+				}
+			});
+		} catch {
+			return;
+		}
+		// Held only while a request waits for its answer (#request): an idle writer never keeps
+		// the process alive.
+		worker.unref();
+		worker.on('message', (res: WriterResponse) => {
+			const waiting = this.#answers.shift();
+			if (this.#answers.length === 0) worker.unref();
+			if (!waiting) return;
+			if (res.ok) waiting.resolve(res.ids);
+			else waiting.reject(new StorageWriteError(res.message, res.code ?? undefined));
+		});
+		const stopped = (err: Error): void => {
+			if (this.#writer !== worker) return;
+			// From now on the writes are made on this thread. A request that was sent is failed:
+			// the relay keeps its updates and commits them again (Yjs stores an update twice
+			// harmlessly, should the lost one have been committed after all).
+			this.#writer = null;
+			for (const w of this.#answers.splice(0)) w.reject(err);
+		};
+		worker.on('error', (err) => stopped(err));
+		worker.on('exit', () =>
+			stopped(new StorageWriteError('the writer thread stopped', 'WRITER_STOPPED'))
+		);
+		// The relay starts (and listens) with its writer ready: the first commit never waits for
+		// the thread to start (tens of ms: a Node isolate and better-sqlite3).
+		Atomics.wait(ready, 0, 0, WRITER_START_MS);
+		if (Atomics.load(ready, 0) !== 1) {
+			// Not started in time, or could not open the database: commits stay on this thread.
+			void worker.terminate();
+			return;
+		}
+		this.#writer = worker;
+	}
+
+	/** Sends a request to the writer thread; its answer resolves the promise. */
+	#request(req: WriterRequest): Promise<number[] | null> {
+		const worker = this.#writer!;
+		return new Promise((resolve, reject) => {
+			if (this.#answers.length === 0) worker.ref();
+			this.#answers.push({ resolve, reject });
+			worker.postMessage(req);
+		});
 	}
 
 	#startCheckpointer(file: string, synchronous: string): void {
@@ -175,6 +333,7 @@ export class Storage implements Store {
 		this.#checkpointer = null;
 		this.#checkpointing = false;
 		if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
+		if (this.#writer) void this.#request({ kind: 'autocheckpoint', pages: 1000 }).catch(() => {});
 	}
 
 	/**
@@ -189,48 +348,67 @@ export class Storage implements Store {
 		this.#checkpointer.postMessage('checkpoint');
 	}
 
-	/** Everything stored for a document, read synchronously. */
+	/** Everything stored for a document, read synchronously (one read transaction). */
 	load(doc: string): StoredDoc {
-		const snap = this.#snapshot.get(doc);
-		const rows = this.#log.all(doc, snap?.last_update_id ?? 0);
-		const updates = [...(snap ? [snap.data] : []), ...rows.map((r) => r.data)];
-		return {
-			updates,
-			bytes: updates.reduce((n, u) => n + u.byteLength, 0),
-			logCount: rows.length,
-			lastUpdateId: rows.at(-1)?.id ?? snap?.last_update_id ?? 0,
-			exists: updates.length > 0
-		};
+		return this.#load(doc);
 	}
 
 	/**
-	 * Appends a batch of updates, and the Yjs client ids they claim, in one transaction; returns
-	 * the row id of each update. Throws (and stores none of them) when the write fails.
+	 * Appends a batch of updates, and the Yjs client ids they claim, in one transaction; resolves
+	 * to the row id of each update once committed (durably, under FULL). Rejects (and stores none
+	 * of them) when the write fails. Commits are made in the order they are asked for.
 	 */
 	append(
 		batch: ReadonlyArray<{ doc: string; data: Uint8Array }>,
-		claims: ReadonlyArray<{ doc: string; clients: readonly number[]; user: string }> = []
+		claims: readonly ClientClaim[] = []
+	): Promise<number[]> {
+		const docs = batch.map((b) => b.doc);
+		const data = batch.map((b) => b.data);
+		if (!this.#writer) {
+			try {
+				return Promise.resolve(this.#appendHere(docs, data, claims));
+			} catch (err) {
+				return Promise.reject(err as Error);
+			}
+		}
+		return this.#request({ kind: 'append', docs, data, claims: [...claims] }).then((ids) => {
+			this.committed();
+			return ids!;
+		});
+	}
+
+	/** {@link append} on this thread, synchronously (tools; the relay when the writer is not running). */
+	appendNow(
+		batch: ReadonlyArray<{ doc: string; data: Uint8Array }>,
+		claims: readonly ClientClaim[] = []
 	): number[] {
-		const ids = this.#append(batch, claims);
+		return this.#appendHere(
+			batch.map((b) => b.doc),
+			batch.map((b) => b.data),
+			claims
+		);
+	}
+
+	#appendHere(docs: string[], data: Uint8Array[], claims: readonly ClientClaim[]): number[] {
+		const ids = this.#writes.append(docs, data, claims);
 		this.committed();
 		return ids;
 	}
 
 	/**
 	 * Replaces the log rows up to `lastUpdateId` by `state`, which must hold exactly what those
-	 * rows (and the previous snapshot) hold.
+	 * rows (and the previous snapshot) hold. Made by the writer after every commit asked for
+	 * before it: a later commit's rows (ids above `lastUpdateId`) are kept.
 	 */
-	compact(doc: string, state: Uint8Array, lastUpdateId: number): void {
-		this.db.transaction(() => {
-			this.db
-				.prepare(
-					`INSERT INTO snapshots (doc, data, last_update_id, updated_at) VALUES (?, ?, ?, ?)
-					 ON CONFLICT (doc) DO UPDATE SET data = excluded.data,
-					 last_update_id = excluded.last_update_id, updated_at = excluded.updated_at`
-				)
-				.run(doc, state, lastUpdateId, new Date().toISOString());
-			this.db.prepare('DELETE FROM updates WHERE doc = ? AND id <= ?').run(doc, lastUpdateId);
-		})();
+	async compact(doc: string, state: Uint8Array, lastUpdateId: number): Promise<void> {
+		if (!this.#writer) return this.compactNow(doc, state, lastUpdateId);
+		await this.#request({ kind: 'compact', doc, state, lastUpdateId });
+		this.committed();
+	}
+
+	/** {@link compact} on this thread, synchronously. */
+	compactNow(doc: string, state: Uint8Array, lastUpdateId: number): void {
+		this.#writes.compact(doc, state, lastUpdateId);
 		this.committed();
 	}
 
@@ -289,10 +467,17 @@ export class Storage implements Store {
 		this.db.transaction(() => clients.forEach((c) => stmt.run(doc, c, userId)))();
 	}
 
+	/**
+	 * Closes the connections. The writer closes its own after the requests sent before (the
+	 * relay waits for its commits first: docs.ts, `shutdown`).
+	 */
 	close(): void {
 		const worker = this.#checkpointer;
 		this.#checkpointer = null;
 		if (worker) void worker.terminate();
+		const writer = this.#writer;
+		this.#writer = null;
+		if (writer) writer.postMessage({ kind: 'close' } satisfies WriterRequest);
 		if (this.db.open) this.db.close();
 	}
 }

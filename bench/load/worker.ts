@@ -470,21 +470,21 @@ export function buildStore(a: StoreArgs) {
 function writeStore(a: StoreArgs) {
 	const author = new Author(a.conv, a.owner, [a.owner], 0, a.devices);
 	const name = docName(a.conv);
-	const storage = new Storage(a.dataDir, { synchronous: 'NORMAL', maxPages: 0 });
+	const storage = new Storage(a.dataDir, { synchronous: 'NORMAL', maxPages: 0, writer: false });
 	try {
-		const [first] = storage.append([{ doc: name, data: author.creation }]);
+		const [first] = storage.appendNow([{ doc: name, data: author.creation }]);
 		let rows = 1;
 		if (a.mode === 'log') {
 			for (let i = 0; i < a.messages; i += 5000) {
 				const batch: Array<{ doc: string; data: Uint8Array }> = [];
 				for (let k = i; k < Math.min(a.messages, i + 5000); k++)
 					batch.push({ doc: name, data: author.post(k)! });
-				storage.append(batch);
+				storage.appendNow(batch);
 				rows += batch.length;
 			}
 		} else {
 			for (let i = 0; i < a.messages; i++) author.post(i, false);
-			storage.compact(name, Y.encodeStateAsUpdate(author.doc), first!);
+			storage.compactNow(name, Y.encodeStateAsUpdate(author.doc), first!);
 			rows = 0;
 		}
 		return { rows, stateBytes: Y.encodeStateAsUpdate(author.doc).byteLength };

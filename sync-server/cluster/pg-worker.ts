@@ -5,7 +5,9 @@
  *
  * Two pools: `fg` answers the calls the relay waits for (loads, commits, membership), `bg` the
  * ones nothing waits for (compaction, catch-up reads), so a long compaction never delays a
- * commit.
+ * commit. A commit is asynchronous (the relay's event loop goes on meanwhile, docs.ts keeps
+ * one in flight), so it may run beside a synchronous call and an open pg-sql.ts transaction:
+ * `fg` has a connection for each.
  */
 import { randomBytes } from 'node:crypto';
 import { workerData } from 'node:worker_threads';
@@ -51,7 +53,7 @@ function pool(max: number): pg.Pool {
 pg.types.setTypeParser(20, (v: string) => Number(v));
 pg.types.setTypeParser(1700, (v: string) => Number(v));
 
-const fg = pool(2);
+const fg = pool(3);
 const bg = pool(2);
 /** The connection of an open transaction of pg-sql.ts (synchronous calls come one at a time). */
 let tx: pg.PoolClient | null = null;

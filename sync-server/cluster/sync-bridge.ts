@@ -120,13 +120,33 @@ export class SyncBridge {
 		}
 	}
 
-	/** Runs `method` in the worker without waiting: the event loop goes on. */
-	callAsync<T>(method: string, args: unknown[]): Promise<T> {
+	/**
+	 * Runs `method` in the worker without waiting: the event loop goes on. With `timeoutMs`, the
+	 * promise rejects with {@link BridgeTimeoutError} when no answer came in time.
+	 */
+	callAsync<T>(method: string, args: unknown[], timeoutMs?: number): Promise<T> {
 		if (this.#closed)
 			return Promise.reject(new WorkerError('the storage worker stopped', 'WORKER_STOPPED'));
 		const id = this.#nextId++;
 		return new Promise<T>((resolve, reject) => {
-			this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+			if (timeoutMs === undefined) {
+				this.#waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+			} else {
+				const timer = setTimeout(() => {
+					if (!this.#waiting.delete(id)) return;
+					reject(new BridgeTimeoutError(`${method} took longer than ${timeoutMs} ms`));
+				}, timeoutMs);
+				this.#waiting.set(id, {
+					resolve: (v) => {
+						clearTimeout(timer);
+						resolve(v as T);
+					},
+					reject: (e) => {
+						clearTimeout(timer);
+						reject(e);
+					}
+				});
+			}
 			this.#asyncPort.postMessage({ id, method, args } satisfies BridgeRequest);
 		});
 	}

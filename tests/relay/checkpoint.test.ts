@@ -16,7 +16,7 @@ describe('WAL checkpoints', () => {
 			let first = 0;
 			// Five bursts of 200 commits: each asks for a checkpoint, done while the loop is free.
 			for (let burst = 1; burst <= 5; burst++) {
-				for (let i = 0; i < 200; i++) storage.append([{ doc: 'conv:1', data }]);
+				for (let i = 0; i < 200; i++) await storage.append([{ doc: 'conv:1', data }]);
 				await until(() => storage.checkpoints >= burst, 5000, `checkpoint ${burst}`);
 				if (burst === 1) first = wal();
 			}

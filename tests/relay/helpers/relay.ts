@@ -68,10 +68,11 @@ export async function startRelay(
 		proc.once('exit', (code) => resolve(code))
 	);
 	const port = await new Promise<number>((resolve, reject) => {
-		const timer = setTimeout(
-			() => reject(new Error(`relay did not start:\n${logs.join('\n')}`)),
-			20_000
-		);
+		const timer = setTimeout(() => {
+			// Never left running: nothing would stop it after the test.
+			proc.kill('SIGKILL');
+			reject(new Error(`relay did not start:\n${logs.join('\n')}`));
+		}, 20_000);
 		proc.stdout!.on('data', (chunk: Buffer) => {
 			buffer += chunk.toString();
 			let nl;
