@@ -93,6 +93,8 @@ export function loadConfig() {
 		maxConnsPerAddress: int('MAX_CONNS_PER_ADDRESS', 256, 1),
 		compactAfterUpdates: int('COMPACT_AFTER_UPDATES', 500, 1),
 		sqliteSynchronous: synchronous as 'FULL' | 'NORMAL',
+		/** Commits on a writer thread (storage.ts); false: on the event loop, as before 2026-11-26. */
+		sqliteWriterThread: bool('SQLITE_WRITER_THREAD', true),
 		/** Caps the database's size in pages (4 KiB); 0 = no cap. Also how tests fill the disk. */
 		sqliteMaxPages: int('SQLITE_MAX_PAGES', 0),
 		storageRetryMs: int('STORAGE_RETRY_MS', 1000, 10),

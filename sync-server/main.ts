@@ -33,7 +33,8 @@ const sqlite = pg
 	? null
 	: new Storage(config.dataDir, {
 			synchronous: config.sqliteSynchronous,
-			maxPages: config.sqliteMaxPages
+			maxPages: config.sqliteMaxPages,
+			writer: config.sqliteWriterThread
 		});
 const storage: Store = pg ?? sqlite!;
 const auth = pg
