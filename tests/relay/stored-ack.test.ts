@@ -15,6 +15,7 @@ import { RelaySession } from '../../src/lib/sync/relay';
 import {
 	connect,
 	newDevice,
+	postUntilClosed,
 	rawSocket,
 	removeDir,
 	synced,
@@ -155,18 +156,7 @@ describe('stored acknowledgements (message 100)', () => {
 		const a = await group(relay, alice, '5003', [bob.user]);
 		const b = ackingClient(relay, 'conv:5003', bob.token);
 		await synced(b.provider);
-		const codes: number[] = [];
-		a.provider.on('connection-close', (ev) => {
-			if (ev) codes.push(ev.code);
-		});
-		for (let i = 0; i < 200 && codes.length === 0; i++) {
-			postMessage(a.doc, { content: `${i} `.padEnd(3000, 'x'), created_by: alice.user });
-			await new Promise((r) => setTimeout(r, 5));
-		}
-		await until(() => codes.length > 0, 5000, 'a close');
-		a.provider.shouldConnect = false;
-		a.provider.disconnect();
-		expect(codes[0]).toBe(4507);
+		expect(await postUntilClosed(a, alice.user)).toBe(4507);
 		// The relay keeps retrying the refused write; give it time to (wrongly) acknowledge it.
 		await new Promise((r) => setTimeout(r, 500));
 		const claimedA = new Map(a.stored);

@@ -11,6 +11,7 @@ import { isDiskFull, Storage } from '../../sync-server/storage';
 import {
 	connect,
 	newDevice,
+	postUntilClosed,
 	removeDir,
 	synced,
 	tempDataDir,
@@ -144,18 +145,7 @@ describe('the writer thread', () => {
 		const a = await group(relay, alice, '7003', [bob.user]);
 		const b = watchReader(relay, bob, dir, '7003');
 		await synced(b.provider);
-		const codes: number[] = [];
-		a.provider.on('connection-close', (ev) => {
-			if (ev) codes.push(ev.code);
-		});
-		for (let i = 0; i < 200 && codes.length === 0; i++) {
-			postMessage(a.doc, { content: `${i} `.padEnd(3000, 'x'), created_by: alice.user });
-			await new Promise((r) => setTimeout(r, 5));
-		}
-		await until(() => codes.length > 0, 5000, 'a close');
-		a.provider.shouldConnect = false;
-		a.provider.disconnect();
-		expect(codes[0]).toBe(4507);
+		expect(await postUntilClosed(a, alice.user)).toBe(4507);
 		// Retries keep failing (the disk stays full): still nothing unstored reaches the reader.
 		await new Promise((r) => setTimeout(r, 400));
 		expect(readMessages(b.doc).length).toBeGreaterThan(0);

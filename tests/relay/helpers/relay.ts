@@ -15,6 +15,7 @@ import { WebsocketProvider } from 'y-websocket';
 import { buildRelay, startCommand } from '../../../scripts/start-command';
 import { generateKeyPair, type DeviceKeyPair } from '../../../src/lib/sync/identity';
 import { getSessionToken } from '../../../src/lib/sync/relay-auth';
+import { postMessage } from '../../../src/lib/model';
 
 // `node --import tsx`, not the tsx binary: tsx runs the script in a child process, so killing
 // the binary (kill -9 in the durability tests) would leave the real relay running, orphaned.
@@ -253,4 +254,26 @@ export async function metric(relay: Relay, name: string): Promise<number> {
 /** Resolves with the close code if the relay closes the provider's socket. */
 export function closes(p: ReturnType<typeof connect>['provider']): Promise<number> {
 	return new Promise((resolve) => p.on('connection-close', (e) => resolve(e?.code ?? 0)));
+}
+
+/**
+ * Posts 3 KB messages from `a` (a connected device's provider and doc) every 5 ms until the relay
+ * closes it (at most 200), then stops it reconnecting: the close code (4507 when the disk fills).
+ */
+export async function postUntilClosed(
+	a: { provider: WebsocketProvider; doc: Y.Doc },
+	user: string
+): Promise<number> {
+	const codes: number[] = [];
+	a.provider.on('connection-close', (ev) => {
+		if (ev) codes.push(ev.code);
+	});
+	for (let i = 0; i < 200 && codes.length === 0; i++) {
+		postMessage(a.doc, { content: `${i} `.padEnd(3000, 'x'), created_by: user });
+		await new Promise((r) => setTimeout(r, 5));
+	}
+	await until(() => codes.length > 0, 5000, 'a close');
+	a.provider.shouldConnect = false;
+	a.provider.disconnect();
+	return codes[0]!;
 }
