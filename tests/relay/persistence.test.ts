@@ -1,10 +1,11 @@
 import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createConversation, postMessage, readMessages, setProfile } from '../../src/lib/model';
+import { postMessage, readMessages, setProfile } from '../../src/lib/model';
 import { getSessionToken } from '../../src/lib/sync/relay-auth';
 import {
 	connect,
+	createGroupIn,
 	metric,
 	newDevice,
 	removeDir,
@@ -24,15 +25,7 @@ function track<T extends { provider: { destroy(): void } }>(c: T): T {
 
 async function createGroup(relay: Relay, owner: Device, id: string, members: string[] = []) {
 	const a = track(connect(relay, `conv:${id}`, owner.token));
-	await synced(a.provider);
-	createConversation(a.doc, {
-		kind: 'group',
-		name: `g${id}`,
-		id,
-		created_by: owner.user,
-		members: [owner.user, ...members]
-	});
-	return a;
+	return createGroupIn(a, owner, id, members);
 }
 
 async function download(relay: Relay, who: Device, name: string): Promise<Y.Doc> {

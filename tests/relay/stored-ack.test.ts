@@ -14,6 +14,7 @@ import { generateKeyPair } from '../../src/lib/sync/identity';
 import { RelaySession } from '../../src/lib/sync/relay';
 import {
 	connect,
+	createGroupIn,
 	newDevice,
 	postUntilClosed,
 	rawSocket,
@@ -59,15 +60,7 @@ const coversOwn = (stored: Map<number, number>, doc: Y.Doc) =>
 
 async function group(relay: Relay, owner: Device, id: string, members: string[] = []) {
 	const a = ackingClient(relay, `conv:${id}`, owner.token);
-	await synced(a.provider);
-	createConversation(a.doc, {
-		kind: 'group',
-		name: `g${id}`,
-		id,
-		created_by: owner.user,
-		members: [owner.user, ...members]
-	});
-	return a;
+	return createGroupIn(a, owner, id, members);
 }
 
 /** What a fresh download of the document holds, as a state vector. */

@@ -6,10 +6,11 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { createConversation, postMessage, readMessages } from '../../src/lib/model';
+import { postMessage, readMessages } from '../../src/lib/model';
 import { isDiskFull, Storage } from '../../sync-server/storage';
 import {
 	connect,
+	createGroupIn,
 	newDevice,
 	postUntilClosed,
 	removeDir,
@@ -47,15 +48,7 @@ function storedIds(dir: string, doc: string): Set<string> {
 async function group(relay: Relay, owner: Device, id: string, members: string[]) {
 	const a = connect(relay, `conv:${id}`, owner.token);
 	defer(() => a.provider.destroy());
-	await synced(a.provider);
-	createConversation(a.doc, {
-		kind: 'group',
-		name: `g${id}`,
-		id,
-		created_by: owner.user,
-		members: [owner.user, ...members]
-	});
-	return a;
+	return createGroupIn(a, owner, id, members);
 }
 
 /**

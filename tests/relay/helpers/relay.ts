@@ -15,7 +15,7 @@ import { WebsocketProvider } from 'y-websocket';
 import { buildRelay, startCommand } from '../../../scripts/start-command';
 import { generateKeyPair, type DeviceKeyPair } from '../../../src/lib/sync/identity';
 import { getSessionToken } from '../../../src/lib/sync/relay-auth';
-import { postMessage } from '../../../src/lib/model';
+import { createConversation, postMessage } from '../../../src/lib/model';
 
 // `node --import tsx`, not the tsx binary: tsx runs the script in a child process, so killing
 // the binary (kill -9 in the durability tests) would leave the real relay running, orphaned.
@@ -276,4 +276,22 @@ export async function postUntilClosed(
 	a.provider.shouldConnect = false;
 	a.provider.disconnect();
 	return codes[0]!;
+}
+
+/** Once `a` (the owner's connection to `conv:<id>`) has synced, creates group `g<id>` in it. */
+export async function createGroupIn<C extends { provider: WebsocketProvider; doc: Y.Doc }>(
+	a: C,
+	owner: { user: string },
+	id: string,
+	members: readonly string[] = []
+): Promise<C> {
+	await synced(a.provider);
+	createConversation(a.doc, {
+		kind: 'group',
+		name: `g${id}`,
+		id,
+		created_by: owner.user,
+		members: [owner.user, ...members]
+	});
+	return a;
 }
