@@ -48,7 +48,7 @@ export class IdleQueue {
 export const SLICE_MS = 8;
 
 // Safari has no requestIdleCallback: a timeout with a fixed budget stands in.
-const requestIdle: (fn: (deadline: { timeRemaining(): number }) => void) => number =
+export const requestIdle: (fn: (deadline: { timeRemaining(): number }) => void) => number =
 	typeof requestIdleCallback === 'function'
 		? (fn) => requestIdleCallback(fn)
 		: (fn) =>
