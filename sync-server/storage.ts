@@ -56,6 +56,16 @@ parentPort.on('message', (m) => {
 const WRITER_START_MS = 10_000;
 
 /**
+ * A write at least this big (the bytes of its updates, or a snapshot) is made on the relay's own
+ * connection, once the writer has answered everything before it, and not on the writer thread.
+ * Such writes are rare (a device uploading a long history, the snapshot of a big document) and
+ * take tens of ms whichever thread makes them, but on the writer thread they grew its own
+ * malloc arena by the pages SQLite allocated for them, which glibc then keeps: holding a
+ * 100,000-message channel the relay sat at 185 MB instead of 133 (docs/BENCHMARKS.md).
+ */
+export const BIG_WRITE_BYTES = 1 << 20;
+
+/**
  * The writer: a worker thread that owns the connection committing the log, so SQLite's fsync of
  * each group commit (1–2 ms, more on a busy disk) happens here and not on the relay's event
  * loop, which meanwhile reads sockets and forwards the commit before. Requests are answered one
@@ -136,6 +146,12 @@ export function isDiskFull(err: unknown): boolean {
 	return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_WRITE' || code === 'SQLITE_IOERR';
 }
 
+function byteSum(data: readonly Uint8Array[]): number {
+	let n = 0;
+	for (const d of data) n += d.byteLength;
+	return n;
+}
+
 export class Storage implements Store {
 	readonly db: Database.Database;
 	readonly #file: string;
@@ -152,12 +168,20 @@ export class Storage implements Store {
 		resolve: (ids: number[] | null) => void;
 		reject: (err: Error) => void;
 	}> = [];
+	/** Writes asked for and not yet answered, on either thread. */
+	#outstanding = 0;
+	/** Big writes waiting to be made on this thread (a request to the writer waits behind them). */
+	#hereWaiting = 0;
+	/** Settles once every write asked for so far has been answered. */
+	#settled: Promise<unknown> = Promise.resolve();
 	#checkpointer: Worker | null = null;
 	#checkpointing = false;
 	/** Commits since the last checkpoint was asked for. */
 	#commits = 0;
 	/** Checkpoints that completed (for tests and metrics). */
 	checkpoints = 0;
+	/** Big writes made on this thread while the writer runs (for tests). */
+	bigWrites = 0;
 
 	/**
 	 * @param options.writer false: commit on the calling thread (a command-line tool, a test's
@@ -293,14 +317,46 @@ export class Storage implements Store {
 		this.#writer = worker;
 	}
 
-	/** Sends a request to the writer thread; its answer resolves the promise. */
+	/**
+	 * Sends a request to the writer thread (once a big write waiting before it is made); its
+	 * answer resolves the promise.
+	 */
 	#request(req: WriterRequest): Promise<number[] | null> {
-		const worker = this.#writer!;
-		return new Promise((resolve, reject) => {
-			if (this.#answers.length === 0) worker.ref();
-			this.#answers.push({ resolve, reject });
-			worker.postMessage(req);
-		});
+		const send = (): Promise<number[] | null> => {
+			const worker = this.#writer;
+			if (!worker)
+				return Promise.reject(new StorageWriteError('the writer thread stopped', 'WRITER_STOPPED'));
+			return new Promise((resolve, reject) => {
+				if (this.#answers.length === 0) worker.ref();
+				this.#answers.push({ resolve, reject });
+				worker.postMessage(req);
+			});
+		};
+		return this.#track(this.#hereWaiting > 0 ? this.#settled.then(send) : send());
+	}
+
+	/**
+	 * Makes a write on this thread: at once when nothing is outstanding, else once the writer has
+	 * answered every request before it (two connections writing at once would wait on SQLite's
+	 * lock, and commits are made in the order they are asked for).
+	 */
+	#here<T>(write: () => T): Promise<T> {
+		if (this.#outstanding === 0) {
+			try {
+				return Promise.resolve(write());
+			} catch (err) {
+				return Promise.reject(err as Error);
+			}
+		}
+		this.#hereWaiting++;
+		return this.#track(this.#settled.then(write).finally(() => this.#hereWaiting--));
+	}
+
+	#track<T>(write: Promise<T>): Promise<T> {
+		this.#outstanding++;
+		const done = write.finally(() => this.#outstanding--);
+		this.#settled = done.catch(() => undefined);
+		return done;
 	}
 
 	#startCheckpointer(file: string, synchronous: string): void {
@@ -364,13 +420,12 @@ export class Storage implements Store {
 	): Promise<number[]> {
 		const docs = batch.map((b) => b.doc);
 		const data = batch.map((b) => b.data);
-		if (!this.#writer) {
-			try {
-				return Promise.resolve(this.#appendHere(docs, data, claims));
-			} catch (err) {
-				return Promise.reject(err as Error);
-			}
-		}
+		if (!this.#writer) return this.#here(() => this.#appendHere(docs, data, claims));
+		if (byteSum(data) >= BIG_WRITE_BYTES)
+			return this.#here(() => {
+				this.bigWrites++;
+				return this.#appendHere(docs, data, claims);
+			});
 		return this.#request({ kind: 'append', docs, data, claims: [...claims] }).then((ids) => {
 			this.committed();
 			return ids!;
@@ -401,7 +456,12 @@ export class Storage implements Store {
 	 * before it: a later commit's rows (ids above `lastUpdateId`) are kept.
 	 */
 	async compact(doc: string, state: Uint8Array, lastUpdateId: number): Promise<void> {
-		if (!this.#writer) return this.compactNow(doc, state, lastUpdateId);
+		if (!this.#writer) return this.#here(() => this.compactNow(doc, state, lastUpdateId));
+		if (state.byteLength >= BIG_WRITE_BYTES)
+			return this.#here(() => {
+				this.bigWrites++;
+				this.compactNow(doc, state, lastUpdateId);
+			});
 		await this.#request({ kind: 'compact', doc, state, lastUpdateId });
 		this.committed();
 	}

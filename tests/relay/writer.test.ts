@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { postMessage, readMessages } from '../../src/lib/model';
-import { isDiskFull, Storage } from '../../sync-server/storage';
+import { BIG_WRITE_BYTES, isDiskFull, Storage } from '../../sync-server/storage';
 import {
 	connect,
 	createGroupIn,
@@ -172,6 +172,42 @@ describe('Storage with its writer thread', () => {
 			const copy = new Y.Doc();
 			for (const u of loaded.updates) Y.applyUpdate(copy, u);
 			expect(copy.getArray<number>('a').toArray()).toEqual([0, 1, 2, 3, 4]);
+		} finally {
+			storage.close();
+			removeDir(dir);
+		}
+	});
+
+	it('makes a big write on its own connection, after the writer’s earlier commits and before later ones', async () => {
+		const dir = tempDataDir();
+		const storage = new Storage(dir, { synchronous: 'FULL', maxPages: 0 });
+		try {
+			const row = (n: number, bytes = 100) => ({
+				doc: 'conv:1',
+				data: new Uint8Array(bytes).fill(n)
+			});
+			// Asked for without waiting: the first is still on the writer thread when the big one
+			// comes, and the last must wait for the big one.
+			const first = storage.append([row(1)]);
+			const big = storage.append([row(2, BIG_WRITE_BYTES)]);
+			const last = storage.append([row(3)]);
+			const bigSnapshot = storage.compact('conv:2', new Uint8Array(BIG_WRITE_BYTES).fill(4), 0);
+			const ids = (await Promise.all([first, big, last])).map((r) => r[0]!);
+			await bigSnapshot;
+			expect(storage.bigWrites).toBe(2);
+			expect(ids).toEqual([...ids].sort((a, b) => a - b));
+			expect(new Set(ids).size).toBe(3);
+			const stored = storage.load('conv:1').updates.map((u) => [u.byteLength, u[0]]);
+			expect(stored).toEqual([
+				[100, 1],
+				[BIG_WRITE_BYTES, 2],
+				[100, 3]
+			]);
+			expect(storage.load('conv:2').bytes).toBe(BIG_WRITE_BYTES);
+			// A small write after it all goes to the writer thread again.
+			await storage.append([row(5)]);
+			expect(storage.bigWrites).toBe(2);
+			expect(storage.load('conv:1').logCount).toBe(4);
 		} finally {
 			storage.close();
 			removeDir(dir);
