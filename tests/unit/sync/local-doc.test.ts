@@ -72,6 +72,27 @@ async function stored(factory: IDBFactory, n: number, options: LocalDocOptions =
 	return { doc, local, errors };
 }
 
+/**
+ * Opens a LocalDoc over `factory` whose stored records wait for `paint()` (as the app's first
+ * paint), once LocalDoc has asked for that wait.
+ */
+async function heldUntilPaint(factory: IDBFactory) {
+	let paint = () => {};
+	const painted = new Promise<void>((r) => (paint = r));
+	let asked = false;
+	const doc = new Y.Doc();
+	const loading = new LocalDoc(NAME, doc, {
+		indexedDB: factory,
+		lifecycle: null,
+		applyAfter: () => {
+			asked = true;
+			return painted;
+		}
+	});
+	await expect.poll(() => asked).toBe(true);
+	return { doc, loading, paint };
+}
+
 const contents = (doc: Y.Doc) => readAllMessages(doc).map((m) => m.content);
 
 describe('LocalDoc', () => {
@@ -295,19 +316,7 @@ describe('LocalDoc', () => {
 		const factory = new IDBFactory();
 		const { local } = await stored(factory, 3);
 		await local.close();
-		let paint = () => {};
-		const painted = new Promise<void>((r) => (paint = r));
-		let asked = false;
-		const doc = new Y.Doc();
-		const loading = new LocalDoc(NAME, doc, {
-			indexedDB: factory,
-			lifecycle: null,
-			applyAfter: () => {
-				asked = true;
-				return painted;
-			}
-		});
-		await expect.poll(() => asked).toBe(true);
+		const { doc, loading, paint } = await heldUntilPaint(factory);
 		await new Promise((r) => setTimeout(r, 20));
 		expect(contents(doc)).toEqual([]);
 		doc.getMap('probe').set('while held', 1);
@@ -324,19 +333,7 @@ describe('LocalDoc', () => {
 		const factory = new IDBFactory();
 		const { local } = await stored(factory, 2);
 		await local.close();
-		let paint = () => {};
-		const painted = new Promise<void>((r) => (paint = r));
-		let asked = false;
-		const doc = new Y.Doc();
-		const loading = new LocalDoc(NAME, doc, {
-			indexedDB: factory,
-			lifecycle: null,
-			applyAfter: () => {
-				asked = true;
-				return painted;
-			}
-		});
-		await expect.poll(() => asked).toBe(true);
+		const { doc, loading, paint } = await heldUntilPaint(factory);
 		// Another tab stores a message while this one waits for its first paint.
 		const otherLocal = await openLocalDoc(NAME, { indexedDB: factory, lifecycle: null });
 		postMessage(otherLocal.doc, { content: 'm2', created_by: alice });
