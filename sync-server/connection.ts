@@ -22,7 +22,6 @@ import {
 	type AwarenessEntry,
 	encodeAwarenessMessage,
 	encodeSyncStep1,
-	encodeSyncStep2,
 	messageAuth,
 	messageAwareness,
 	messageQueryAwareness,
@@ -238,7 +237,7 @@ export class Connections {
 			}
 		}
 		// From the stored bytes when the document is cold (DocEntry.diff).
-		this.docs.send(conn, encodeSyncStep2(entry.diff(stateVector)));
+		this.docs.sendStep2(conn, entry.diff(stateVector));
 	}
 
 	/**

@@ -51,9 +51,13 @@ import {
 	CloseCode,
 	encodeAwarenessMessage,
 	encodeStoredMessage,
+	encodeSyncStep2,
 	encodeUpdateMessage,
+	frameHead,
+	messageSync,
 	storedFull,
-	storedIncrement
+	storedIncrement,
+	syncStep2
 } from './protocol.ts';
 import { isDiskFull } from './storage.ts';
 import type { Store } from './store.ts';
@@ -1133,19 +1137,38 @@ export class Docs {
 	}
 
 	/**
+	 * Sends sync step 2 holding `update`. A big one (a device joining a long channel) goes out as
+	 * one WebSocket message in two frames, its few header bytes and then the update itself, so
+	 * the update is never copied: a cold document's state is sent from the bytes it keeps, a hot
+	 * one's from `Y.encodeStateAsUpdate`'s result (a copy was 30 MB more per joining device).
+	 */
+	sendStep2(conn: Conn, update: Uint8Array): void {
+		if (update.byteLength < FRAGMENT_FROM_BYTES) return this.send(conn, encodeSyncStep2(update));
+		const head = frameHead([messageSync, syncStep2], update.byteLength);
+		if (this.#write(conn, head, FIRST_FRAGMENT) === 0) return;
+		// Nothing can come between the two frames: the second is queued in the same turn.
+		conn.ws.send(update, SEND_OPTIONS);
+		this.metrics.bytesOut.inc(update.byteLength);
+	}
+
+	/**
 	 * Writes one message to a connection unless it is closed, or closes it as a slow reader;
 	 * returns the bytes written (0: none). No callback: a failed write errors the socket, which
 	 * closes the connection (connection.ts logs it), and a closure per send × 200 readers per
 	 * commit was garbage.
 	 */
-	#write(conn: Conn, message: Uint8Array): number {
+	#write(
+		conn: Conn,
+		message: Uint8Array,
+		options: typeof SEND_OPTIONS | typeof FIRST_FRAGMENT = SEND_OPTIONS
+	): number {
 		const ws = conn.ws;
 		if (conn.closed || ws.readyState !== ws.OPEN) return 0;
 		if (ws.bufferedAmount > this.config.maxBufferedBytes) {
 			this.close(conn, CloseCode.slowReader, 'slow reader');
 			return 0;
 		}
-		ws.send(message, SEND_OPTIONS);
+		ws.send(message, options);
 		return message.byteLength;
 	}
 
@@ -1240,6 +1263,10 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 /** Binary, never compressed (the server has no permessage-deflate), one frame. */
 const SEND_OPTIONS = { binary: true, compress: false, fin: true } as const;
+/** The first frame of a message sent in two (`sendStep2`). */
+const FIRST_FRAGMENT = { binary: true, compress: false, fin: false } as const;
+/** A sync step 2 at least this big is sent in two frames, the update uncopied. */
+const FRAGMENT_FROM_BYTES = 64 * 1024;
 
 /** Whether everything a transaction wrote is attributed to `user` (meta, members, records, profiles). */
 function onlyOwnContent(entry: DocEntry, tr: Y.Transaction, user: string): boolean {

@@ -122,7 +122,7 @@ describe('a relay holding idle conversations cold', () => {
 		removeDir(relay.dataDir);
 	});
 
-	async function coldGroup(id: string) {
+	async function coldGroup(id: string, messages = 20, content = (i: number) => `m${i}`) {
 		const a = connect(relay, `conv:${id}`, alice.token);
 		await synced(a.provider);
 		createConversation(a.doc, {
@@ -132,7 +132,11 @@ describe('a relay holding idle conversations cold', () => {
 			created_by: alice.user,
 			members: [alice.user, bob.user]
 		});
-		for (let i = 0; i < 20; i++) postMessage(a.doc, { content: `m${i}`, created_by: alice.user });
+		// One update (a relay's rate limit would refuse hundreds in a burst).
+		a.doc.transact(() => {
+			for (let i = 0; i < messages; i++)
+				postMessage(a.doc, { content: content(i), created_by: alice.user });
+		});
 		const cold = await metric(relay, 'kith_docs_cold');
 		const deadline = Date.now() + 5000;
 		while ((await metric(relay, 'kith_docs_cold')) <= cold && Date.now() < deadline) {
@@ -167,6 +171,23 @@ describe('a relay holding idle conversations cold', () => {
 		await synced(c.provider);
 		await until(() => readMessages(c.doc).length === 21, 5000, 'all 21 from the cold bytes');
 		for (const p of [a, b, c]) p.provider.destroy();
+	});
+
+	it('serves a history bigger than one frame, from the bytes and from the Y.Doc', async () => {
+		// ~200 KB: sent as one message in two frames (docs.ts, sendStep2), the state uncopied.
+		const a = await coldGroup('7004', 400, (i) => `${i} `.padEnd(500, 'x'));
+		const cold = connect(relay, 'conv:7004', bob.token);
+		await synced(cold.provider);
+		await until(() => readMessages(cold.doc).length === 400, 5000, 'the history, cold');
+		expect(Y.encodeStateAsUpdate(cold.doc)).toEqual(Y.encodeStateAsUpdate(a.doc));
+		// A write makes it hot: the next device is served from the Y.Doc.
+		postMessage(cold.doc, { content: 'warm', created_by: bob.user });
+		await until(() => readMessages(a.doc).length === 401, 5000, 'bob’s message at alice');
+		const hot = connect(relay, 'conv:7004', bob.token);
+		await synced(hot.provider);
+		await until(() => readMessages(hot.doc).length === 401, 5000, 'the history, hot');
+		expect(Y.encodeStateAsUpdate(hot.doc)).toEqual(Y.encodeStateAsUpdate(a.doc));
+		for (const p of [a, cold, hot]) p.provider.destroy();
 	});
 
 	it('refuses a non-member and a forged message to a cold conversation', async () => {
