@@ -54,6 +54,28 @@ export function isPlainParagraph(source: string, html: string): boolean {
 	return html === `<p>${md.utils.escapeHtml(source)}</p>\n`;
 }
 
+// Text markdown-it can only make one paragraph of, unchanged but for escaping: it starts with a
+// letter (no list, quote, code block or fence), ends with no space (nothing trimmed, no hard
+// break), and holds only letters, digits, single-line spaces and punctuation that starts no
+// Markdown or linkify rule. `.` only before a space or the end: `example.com`, `e.g` or `1.5`
+// could be a link. No `&` (entities), `<`/`>` (autolinks, mentions), `:`/`/` (URLs), `@`
+// (e-mail addresses), `*_~\`[]\\|#+-=!` (inline rules), no line break.
+const PLAIN_TEXT = /^\p{L}(?:[\p{L}\p{N} ,;'"?()]|\.(?= |$))*$/u;
+
+/**
+ * The HTML of `source` when markdown-it would render it as one plain paragraph, made without
+ * parsing it (markdown-it was most of a plain message's first render while scrolling); null
+ * for anything else, which goes through {@link markdownToHtml}. Its output passes
+ * {@link isPlainParagraph}.
+ *
+ * @example plainParagraph('ships tomorrow') // '<p>ships tomorrow</p>\n'
+ * @example plainParagraph('**bold**') // null
+ */
+export function plainParagraph(source: string): string | null {
+	if (source.endsWith(' ') || !PLAIN_TEXT.test(source)) return null;
+	return `<p>${md.utils.escapeHtml(source)}</p>\n`;
+}
+
 const MENTION = /<@([A-Za-z0-9_-]{1,64})>/g;
 
 /**

@@ -1,11 +1,64 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
 	HtmlCache,
 	SAFE_URL,
 	isPlainParagraph,
 	markdownToHtml,
+	plainParagraph,
 	type MarkdownEnv
 } from '../../../src/lib/components/markdown';
+
+describe('plainParagraph', () => {
+	const cases: Array<[source: string, plain: boolean]> = [
+		['ships tomorrow', true],
+		['m29 the plan for tomorrow', true],
+		['Did it ship? Yes, "today" (finally). Mañana, 3 más', true],
+		['ends with a stop.', true],
+		['wait... what', false],
+		['see example.com', false],
+		['e.g. this', false],
+		['1. a list', false],
+		['- a list', false],
+		['> a quote', false],
+		['    code', false],
+		['trailing  ', false],
+		['**bold**', false],
+		['fish & chips', false],
+		['hi <@ada>', false],
+		['mail ada@example.com', false],
+		['see https://example.com', false],
+		['two\nlines', false],
+		['snake_case', false],
+		['', false]
+	];
+	for (const [source, plain] of cases)
+		it(`${plain ? 'makes' : 'leaves to markdown-it'} ${JSON.stringify(source)}`, () => {
+			const html = plainParagraph(source);
+			expect(html !== null).toBe(plain);
+			if (html !== null) expect(html).toBe(markdownToHtml(source));
+		});
+
+	it('renders exactly what markdown-it renders whenever it renders at all', () => {
+		// Strings of the characters plain text may hold, and of those that start Markdown or
+		// linkify rules, so that both sides of every boundary are tried.
+		const char = fc.oneof(
+			{ weight: 3, arbitrary: fc.constantFrom('a', 'Zé', '漢', ' ', '.', 'com', 'www', 'http') },
+			{ weight: 1, arbitrary: fc.constantFrom(...'09,;\'"?()!:/@&<>*_`~[]#|+-=\\\n\t'.split('')) }
+		);
+		fc.assert(
+			fc.property(fc.array(char, { maxLength: 24 }), (parts) => {
+				const source = parts.join('');
+				const html = plainParagraph(source);
+				if (html !== null) {
+					expect(html).toBe(markdownToHtml(source));
+					expect(isPlainParagraph(source, html)).toBe(true);
+				}
+			}),
+			{ numRuns: 20_000, seed: 8 }
+		);
+	});
+});
 
 describe('isPlainParagraph', () => {
 	const cases: Array<[source: string, plain: boolean]> = [
