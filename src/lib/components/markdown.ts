@@ -54,6 +54,24 @@ export function isPlainParagraph(source: string, html: string): boolean {
 	return html === `<p>${md.utils.escapeHtml(source)}</p>\n`;
 }
 
+// Tags markdown-it makes with no attribute at all, and that DOMPurify keeps (ALLOWED_TAGS).
+const BARE_TAGS = 'p|br|strong|em|s|code|pre|blockquote|ul|ol|li|hr';
+const ONLY_BARE_TAGS = new RegExp(`^(?:[^<>]|<\\/?(?:${BARE_TAGS})>)*$`);
+
+/**
+ * Whether markdown-it's `html` holds nothing DOMPurify could remove or change: text (in which
+ * markdown-it escaped every `<` and `>`) and allowed tags without a single attribute. Links,
+ * mentions, ordered lists that start elsewhere and fenced code (attributes) still go through
+ * DOMPurify. Bold text and second paragraphs no longer do: DOMPurify's parse of each (a new HTML
+ * document per call) was most of such a message's first render while scrolling.
+ *
+ * @example needsNoSanitizing('<p><strong>ships</strong> tomorrow</p>\n') // true
+ * @example needsNoSanitizing('<p><a href="https://example.com">x</a></p>\n') // false
+ */
+export function needsNoSanitizing(html: string): boolean {
+	return ONLY_BARE_TAGS.test(html);
+}
+
 // Text markdown-it can only make one paragraph of, unchanged but for escaping: it starts with a
 // letter (no list, quote, code block or fence), ends with no space (nothing trimmed, no hard
 // break), and holds only letters, digits, single-line spaces and punctuation that starts no

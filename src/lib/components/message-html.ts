@@ -7,8 +7,8 @@ import {
 	ALLOWED_TAGS,
 	HtmlCache,
 	SAFE_URL,
-	isPlainParagraph,
 	markdownToHtml,
+	needsNoSanitizing,
 	plainParagraph,
 	type MarkdownEnv
 } from './markdown';
@@ -42,8 +42,9 @@ function render(source: string, env: MarkdownEnv): string {
 	const plain = plainParagraph(source);
 	if (plain !== null) return plain;
 	const html = markdownToHtml(source, env);
-	// Text only (markdown-it escaped every `<`): nothing for DOMPurify to remove.
-	return isPlainParagraph(source, html) ? html : sanitize(html);
+	// Text and bare allowed tags only (markdown-it escaped every `<`): nothing for DOMPurify to
+	// remove.
+	return needsNoSanitizing(html) ? html : sanitize(html);
 }
 
 /**

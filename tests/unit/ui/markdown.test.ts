@@ -4,10 +4,52 @@ import {
 	HtmlCache,
 	SAFE_URL,
 	isPlainParagraph,
+	ALLOWED_TAGS,
 	markdownToHtml,
+	needsNoSanitizing,
 	plainParagraph,
 	type MarkdownEnv
 } from '../../../src/lib/components/markdown';
+
+describe('needsNoSanitizing', () => {
+	const cases: Array<[source: string, bare: boolean]> = [
+		['ships tomorrow', true],
+		['m11 **the plan** for _tomorrow_', true],
+		['one\n\nwith a second paragraph', true],
+		['a `code` span and ~~gone~~', true],
+		['- one\n- two\n\n> quoted', true],
+		['<script>alert(1)</script><img src=x onerror=alert(2)>', true],
+		['[a link](https://example.com)', false],
+		['see https://example.com', false],
+		['hi <@ada>', false],
+		['3. starts at three', false],
+		['```js\ncode\n```', false]
+	];
+	for (const [source, bare] of cases)
+		it(`${bare ? 'skips' : 'keeps'} DOMPurify for ${JSON.stringify(source)}`, () => {
+			expect(needsNoSanitizing(markdownToHtml(source, { nameOf: () => 'Ada' }))).toBe(bare);
+		});
+
+	it('passes only text and allowed tags without attributes', () => {
+		const part = fc.constantFrom(
+			...['a', ' ', '\n', '**', '_', '`', '~~', '- ', '> ', '1. ', '3) ', '<', '>', '&', '"'],
+			...['[x](https://e.com)', '<@ada>', 'www.e.com', '```', '<b onclick=x>', '<p>', '\\']
+		);
+		fc.assert(
+			fc.property(fc.array(part, { maxLength: 30 }), (parts) => {
+				const html = markdownToHtml(parts.join(''), { nameOf: () => 'Ada', me: 'ada' });
+				if (!needsNoSanitizing(html)) return;
+				for (const [, tag, rest] of html.matchAll(/<\/?([a-z0-9]+)([^>]*)>/g)) {
+					expect(ALLOWED_TAGS).toContain(tag);
+					expect(rest).toBe('');
+				}
+				// Every `<` and `>` is part of such a tag.
+				expect(html.replace(/<\/?[a-z0-9]+>/g, '')).not.toMatch(/[<>]/);
+			}),
+			{ numRuns: 5_000, seed: 8 }
+		);
+	});
+});
 
 describe('plainParagraph', () => {
 	const cases: Array<[source: string, plain: boolean]> = [
