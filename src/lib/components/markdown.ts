@@ -2,8 +2,8 @@
  * Safe Markdown, step one: markdown-it with raw HTML off (`<script>` becomes text) and
  * linkify on. markdown-it already refuses `javascript:`, `vbscript:`, `file:` and most `data:`
  * link targets; images and headings are off (images would load from outside Kith's origin;
- * headings make no sense in a chat line). Step two, DOMPurify, runs in `Markdown.svelte`
- * beside the one `{@html}`.
+ * headings make no sense in a chat line). Step two, DOMPurify, runs in `message-html.ts`,
+ * whose output is what the one `{@html}` (MessageItem.svelte) shows.
  */
 import MarkdownIt from 'markdown-it';
 
