@@ -5,6 +5,7 @@
  *   node --import tsx bench/client/long-tasks.ts scroll 10000 [seconds]
  *   node --import tsx bench/client/long-tasks.ts search 100000
  *   node --import tsx bench/client/long-tasks.ts coldOpen 100000   (the tasks before the paint)
+ *   node --import tsx bench/client/long-tasks.ts post 100000       (each post, keydown to paint)
  *
  * Every task of the page's main thread over 50 ms is split into self time per kind (script,
  * style, layout, paint, gc, parse, other); a task's kind is the one with the most. Prints the
@@ -14,7 +15,13 @@
 import { writeFileSync } from 'node:fs';
 import { openConversation } from './browser.ts';
 import { summarize } from './cpu-profile.ts';
-import { ClientBench, coldOpenScenario, scrollScenario, searchScenario } from './scenarios.ts';
+import {
+	ClientBench,
+	coldOpenScenario,
+	postScenario,
+	scrollScenario,
+	searchScenario
+} from './scenarios.ts';
 
 const [scenario = 'scroll', n = '10000', secs = '60'] = process.argv.slice(2);
 const messages = Number(n);
@@ -27,6 +34,7 @@ interface TraceEvent {
 	pid: number;
 	tid: number;
 	args?: { name?: string; data?: { functionName?: string; url?: string; type?: string } };
+	tdur?: number;
 }
 
 const KINDS: Array<[kind: string, names: RegExp]> = [
@@ -42,8 +50,8 @@ const KINDS: Array<[kind: string, names: RegExp]> = [
 ];
 const kindOf = (name: string): string => KINDS.find(([, re]) => re.test(name))?.[0] ?? 'other';
 
-export function longTasksByKind(events: TraceEvent[], thresholdMs = 50) {
-	// The page's main thread: the CrRendererMain with the most task time.
+/** The page's main thread's complete events, in order: the CrRendererMain with the most task time. */
+function mainThread(events: TraceEvent[]): TraceEvent[] {
 	const mains = new Set(
 		events
 			.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
@@ -54,10 +62,18 @@ export function longTasksByKind(events: TraceEvent[], thresholdMs = 50) {
 		if (e.name === 'RunTask' && e.ph === 'X' && mains.has(`${e.pid}:${e.tid}`))
 			busy.set(`${e.pid}:${e.tid}`, (busy.get(`${e.pid}:${e.tid}`) ?? 0) + (e.dur ?? 0));
 	const main = [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
-	const own = events
+	return events
 		.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main)
 		.sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
-	const tasks = own.filter((e) => e.name === 'RunTask' && (e.dur ?? 0) >= thresholdMs * 1000);
+}
+
+export function longTasksByKind(events: TraceEvent[], thresholdMs = 50) {
+	return splitTasks(mainThread(events), (e) => (e.dur ?? 0) >= thresholdMs * 1000);
+}
+
+/** Each task picked from the main thread's events, split into self time per kind. */
+function splitTasks(own: TraceEvent[], pick: (task: TraceEvent) => boolean, minSelf = 500) {
+	const tasks = own.filter((e) => e.name === 'RunTask' && pick(e));
 	return tasks.map((task) => {
 		const end = task.ts + task.dur!;
 		const inside = own.filter((e) => e !== task && e.ts >= task.ts && e.ts + (e.dur ?? 0) <= end);
@@ -81,7 +97,7 @@ export function longTasksByKind(events: TraceEvent[], thresholdMs = 50) {
 		close(Infinity);
 		self.set('other', (self.get('other') ?? 0) + task.dur! - top);
 		const ms = Object.fromEntries(
-			[...self].filter(([, v]) => v >= 500).map(([k, v]) => [k, Math.round(v / 100) / 10])
+			[...self].filter(([, v]) => v >= minSelf).map(([k, v]) => [k, Math.round(v / 100) / 10])
 		);
 		const kind = [...self].sort((a, b) => b[1] - a[1])[0]![0];
 		// The task's biggest script entries (what DevTools shows under it), to tell which code.
@@ -90,7 +106,7 @@ export function longTasksByKind(events: TraceEvent[], thresholdMs = 50) {
 				(e) =>
 					/^(FunctionCall|EvaluateScript|TimerFire|EventDispatch|FireAnimationFrame|RunMicrotasks|v8\.callFunction)$/.test(
 						e.name
-					) && (e.dur ?? 0) >= 5000
+					) && (e.dur ?? 0) >= minSelf * 10
 			)
 			.slice(0, 6)
 			.map((e) => {
@@ -100,7 +116,8 @@ export function longTasksByKind(events: TraceEvent[], thresholdMs = 50) {
 					: '';
 				return `${e.name}${where ? `(${where})` : ''} ${Math.round((e.dur ?? 0) / 100) / 10}`;
 			});
-		return { ms: Math.round(task.dur! / 100) / 10, at: task.ts, kind, split: ms, entries };
+		const cpuMs = Math.round((task.tdur ?? 0) / 100) / 10;
+		return { ms: Math.round(task.dur! / 100) / 10, cpuMs, at: task.ts, kind, split: ms, entries };
 	});
 }
 
@@ -114,6 +131,17 @@ try {
 	if (scenario === 'search') {
 		await start();
 		result = await searchScenario(bench, { messages, queries: 30 });
+	} else if (scenario === 'post') {
+		// One untraced pass first (the open, the first post's warm-up), as profile.ts does.
+		await postScenario(bench, { messages, posts: 1 });
+		await start();
+		// A CPU profile beside the trace, for the functions' names (build unminified to read them).
+		await device.cdp.send('Profiler.enable');
+		await device.cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+		await device.cdp.send('Profiler.start');
+		result = await postScenario(bench, { messages, posts: 30, reopen: false });
+		const { profile } = await device.cdp.send('Profiler.stop');
+		writeFileSync(`/tmp/kith-${scenario}-${messages}.cpuprofile`, JSON.stringify(profile));
 	} else if (scenario === 'coldOpen') {
 		// One untraced pass first: the same state every traced pass starts from. The traced
 		// pass ends at the paint (with a CPU profile beside it for the functions' names).
@@ -140,6 +168,7 @@ try {
 	const file = `/tmp/kith-${scenario}-${messages}.trace.json`;
 	writeFileSync(file, buf);
 	const { traceEvents } = JSON.parse(buf.toString()) as { traceEvents: TraceEvent[] };
+	if (scenario === 'post') printPosts(traceEvents, (result as { samplesMs: number[] }).samplesMs);
 	const tasks = longTasksByKind(traceEvents);
 	const count: Record<string, number> = {};
 	for (const t of tasks) count[t.kind] = (count[t.kind] ?? 0) + 1;
@@ -154,4 +183,32 @@ try {
 	}
 } finally {
 	await bench.close();
+}
+
+/**
+ * Each post's main-thread tasks from Enter's keydown until its latency (the probe's keydown →
+ * painted) has passed, split by kind: what a slow post spent its time on.
+ */
+function printPosts(events: TraceEvent[], samplesMs: number[]): void {
+	const own = mainThread(events);
+	const keydowns = own.filter(
+		(e) => e.name === 'EventDispatch' && e.args?.data?.type === 'keydown'
+	);
+	console.log(`posts: ${samplesMs.length}, keydowns in the trace: ${keydowns.length}`);
+	keydowns.slice(-samplesMs.length).forEach((k, i) => {
+		const latency = samplesMs[i]!;
+		const task = own.find(
+			(e) => e.name === 'RunTask' && e.ts <= k.ts && e.ts + (e.dur ?? 0) >= k.ts
+		);
+		const from = task?.ts ?? k.ts;
+		const to = k.ts + latency * 1000;
+		const tasks = splitTasks(own, (t) => t.ts >= from && t.ts < to && (t.dur ?? 0) >= 1000, 200);
+		console.log(`post ${i}: ${latency} ms`);
+		for (const t of tasks) {
+			console.log(
+				`  +${Math.round((t.at - k.ts) / 100) / 10} ms: ${t.ms} ms (cpu ${t.cpuMs}) ${t.kind} ${JSON.stringify(t.split)}`
+			);
+			for (const line of t.entries) console.log(`      ${line}`);
+		}
+	});
 }

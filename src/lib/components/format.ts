@@ -157,12 +157,16 @@ export class RowBuilder {
 		this.#context = context;
 		this.#messages = messages;
 
-		const rows = from > 0 ? this.#rows.slice(0, this.#rowOf[from - 1]! + 1) : [];
+		// The kept rows are copied once, at the end, with the new ones: a slice and then pushes
+		// copied a 100,000-row array twice per post (the push outgrows the slice), ~5 ms each
+		// with the garbage collection they cause.
+		const kept = from > 0 ? this.#rowOf[from - 1]! + 1 : 0;
+		const rows: Row[] = [];
 		const rowOf = this.#rowOf;
 		const times = this.#times;
 		const days = this.#days;
 		rowOf.length = times.length = days.length = from;
-		if (this.#unreadRow >= rows.length) this.#unreadRow = -1;
+		if (this.#unreadRow >= kept) this.#unreadRow = -1;
 		let unreadPlaced = readUpTo === undefined || this.#unreadRow >= 0;
 		const yesterday = yesterdayKey(options.now);
 
@@ -206,7 +210,7 @@ export class RowBuilder {
 				message.created_by !== options.me &&
 				(readUpTo === null || (readUpTo !== undefined && compareIds(message.id, readUpTo) > 0))
 			) {
-				this.#unreadRow = rows.length;
+				this.#unreadRow = kept + rows.length;
 				rows.push({ kind: 'unread', key: 'unread' });
 				unreadPlaced = true;
 				breakRun = true;
@@ -218,15 +222,26 @@ export class RowBuilder {
 				previous.deleted_at === null &&
 				message.deleted_at === null &&
 				time - previousTime < RUN_GAP_MS;
-			rowOf.push(rows.length);
+			rowOf.push(kept + rows.length);
 			times.push(time);
 			days.push(key);
 			rows.push({ kind: 'message', key: message.id, message, continued });
 			previous = message;
 			previousTime = time;
 		}
-		this.#rows = rows;
-		return rows;
+		const all =
+			kept === 0
+				? rows
+				: kept === this.#rows.length
+					? this.#rows.concat(rows)
+					: this.#rows.slice(0, kept).concat(rows);
+		this.#rows = all;
+		return all;
+	}
+
+	/** Whether the rows last built hold the "unread" divider. */
+	get hasUnread(): boolean {
+		return this.#unreadRow >= 0;
 	}
 }
 

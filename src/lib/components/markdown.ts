@@ -2,8 +2,8 @@
  * Safe Markdown, step one: markdown-it with raw HTML off (`<script>` becomes text) and
  * linkify on. markdown-it already refuses `javascript:`, `vbscript:`, `file:` and most `data:`
  * link targets; images and headings are off (images would load from outside Kith's origin;
- * headings make no sense in a chat line). Step two, DOMPurify, runs in `Markdown.svelte`
- * beside the one `{@html}`.
+ * headings make no sense in a chat line). Step two, DOMPurify, runs in `message-html.ts`,
+ * whose output is what the one `{@html}` (MessageItem.svelte) shows.
  */
 import MarkdownIt from 'markdown-it';
 
@@ -52,6 +52,46 @@ export function markdownToHtml(source: string, env: MarkdownEnv = {}): string {
  */
 export function isPlainParagraph(source: string, html: string): boolean {
 	return html === `<p>${md.utils.escapeHtml(source)}</p>\n`;
+}
+
+// Tags markdown-it makes with no attribute at all, and that DOMPurify keeps (ALLOWED_TAGS).
+const BARE_TAGS = 'p|br|strong|em|s|code|pre|blockquote|ul|ol|li|hr';
+const ONLY_BARE_TAGS = new RegExp(`^(?:[^<>]|<\\/?(?:${BARE_TAGS})>)*$`);
+
+/**
+ * Whether markdown-it's `html` holds nothing DOMPurify could remove or change: text (in which
+ * markdown-it escaped every `<` and `>`) and allowed tags without a single attribute. Links,
+ * mentions, ordered lists that start elsewhere and fenced code (attributes) still go through
+ * DOMPurify. Bold text and second paragraphs no longer do: DOMPurify's parse of each (a new HTML
+ * document per call) was most of such a message's first render while scrolling.
+ *
+ * @example needsNoSanitizing('<p><strong>ships</strong> tomorrow</p>\n') // true
+ * @example needsNoSanitizing('<p><a href="https://example.com">x</a></p>\n') // false
+ */
+export function needsNoSanitizing(html: string): boolean {
+	return ONLY_BARE_TAGS.test(html);
+}
+
+// Text markdown-it can only make one paragraph of, unchanged but for escaping: it starts with a
+// letter (no list, quote, code block or fence), ends with no space (nothing trimmed, no hard
+// break), and holds only letters, digits, single-line spaces and punctuation that starts no
+// Markdown or linkify rule. `.` only before a space or the end: `example.com`, `e.g` or `1.5`
+// could be a link. No `&` (entities), `<`/`>` (autolinks, mentions), `:`/`/` (URLs), `@`
+// (e-mail addresses), `*_~\`[]\\|#+-=!` (inline rules), no line break.
+const PLAIN_TEXT = /^\p{L}(?:[\p{L}\p{N} ,;'"?()]|\.(?= |$))*$/u;
+
+/**
+ * The HTML of `source` when markdown-it would render it as one plain paragraph, made without
+ * parsing it (markdown-it was most of a plain message's first render while scrolling); null
+ * for anything else, which goes through {@link markdownToHtml}. Its output passes
+ * {@link isPlainParagraph}.
+ *
+ * @example plainParagraph('ships tomorrow') // '<p>ships tomorrow</p>\n'
+ * @example plainParagraph('**bold**') // null
+ */
+export function plainParagraph(source: string): string | null {
+	if (source.endsWith(' ') || !PLAIN_TEXT.test(source)) return null;
+	return `<p>${md.utils.escapeHtml(source)}</p>\n`;
 }
 
 const MENTION = /<@([A-Za-z0-9_-]{1,64})>/g;

@@ -152,7 +152,9 @@ describe('RowBuilder', () => {
 					messages[at] = { ...messages[at]!, content: '', deleted_at: NOW.toISOString() };
 				else if (r < 0.93) messages.splice(at, 1);
 				else messages[at] = { ...messages[at]!, created_by: 'ada' };
-				expect(builder.build(messages, options)).toEqual(buildRows(messages, options));
+				const rows = builder.build(messages, options);
+				expect(rows).toEqual(buildRows(messages, options));
+				expect(builder.hasUnread).toBe(rows.some((row) => row.kind === 'unread'));
 			}
 		}
 	);

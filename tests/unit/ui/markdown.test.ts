@@ -1,11 +1,106 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
 	HtmlCache,
 	SAFE_URL,
 	isPlainParagraph,
+	ALLOWED_TAGS,
 	markdownToHtml,
+	needsNoSanitizing,
+	plainParagraph,
 	type MarkdownEnv
 } from '../../../src/lib/components/markdown';
+
+describe('needsNoSanitizing', () => {
+	const cases: Array<[source: string, bare: boolean]> = [
+		['ships tomorrow', true],
+		['m11 **the plan** for _tomorrow_', true],
+		['one\n\nwith a second paragraph', true],
+		['a `code` span and ~~gone~~', true],
+		['- one\n- two\n\n> quoted', true],
+		['<script>alert(1)</script><img src=x onerror=alert(2)>', true],
+		['[a link](https://example.com)', false],
+		['see https://example.com', false],
+		['hi <@ada>', false],
+		['3. starts at three', false],
+		['```js\ncode\n```', false]
+	];
+	for (const [source, bare] of cases)
+		it(`${bare ? 'skips' : 'keeps'} DOMPurify for ${JSON.stringify(source)}`, () => {
+			expect(needsNoSanitizing(markdownToHtml(source, { nameOf: () => 'Ada' }))).toBe(bare);
+		});
+
+	it('passes only text and allowed tags without attributes', () => {
+		const part = fc.constantFrom(
+			...['a', ' ', '\n', '**', '_', '`', '~~', '- ', '> ', '1. ', '3) ', '<', '>', '&', '"'],
+			...['[x](https://e.com)', '<@ada>', 'www.e.com', '```', '<b onclick=x>', '<p>', '\\']
+		);
+		fc.assert(
+			fc.property(fc.array(part, { maxLength: 30 }), (parts) => {
+				const html = markdownToHtml(parts.join(''), { nameOf: () => 'Ada', me: 'ada' });
+				if (!needsNoSanitizing(html)) return;
+				for (const [, tag, rest] of html.matchAll(/<\/?([a-z0-9]+)([^>]*)>/g)) {
+					expect(ALLOWED_TAGS).toContain(tag);
+					expect(rest).toBe('');
+				}
+				// Every `<` and `>` is part of such a tag.
+				expect(html.replace(/<\/?[a-z0-9]+>/g, '')).not.toMatch(/[<>]/);
+			}),
+			{ numRuns: 5_000, seed: 8 }
+		);
+	});
+});
+
+describe('plainParagraph', () => {
+	const cases: Array<[source: string, plain: boolean]> = [
+		['ships tomorrow', true],
+		['m29 the plan for tomorrow', true],
+		['Did it ship? Yes, "today" (finally). Mañana, 3 más', true],
+		['ends with a stop.', true],
+		['wait... what', false],
+		['see example.com', false],
+		['e.g. this', false],
+		['1. a list', false],
+		['- a list', false],
+		['> a quote', false],
+		['    code', false],
+		['trailing  ', false],
+		['**bold**', false],
+		['fish & chips', false],
+		['hi <@ada>', false],
+		['mail ada@example.com', false],
+		['see https://example.com', false],
+		['two\nlines', false],
+		['snake_case', false],
+		['', false]
+	];
+	for (const [source, plain] of cases)
+		it(`${plain ? 'makes' : 'leaves to markdown-it'} ${JSON.stringify(source)}`, () => {
+			const html = plainParagraph(source);
+			expect(html !== null).toBe(plain);
+			if (html !== null) expect(html).toBe(markdownToHtml(source));
+		});
+
+	it('renders exactly what markdown-it renders whenever it renders at all', () => {
+		// Strings of the characters plain text may hold, and of those that start Markdown or
+		// linkify rules, so that both sides of every boundary are tried.
+		const char = fc.oneof(
+			{ weight: 3, arbitrary: fc.constantFrom('a', 'Zé', '漢', ' ', '.', 'com', 'www', 'http') },
+			{ weight: 1, arbitrary: fc.constantFrom(...'09,;\'"?()!:/@&<>*_`~[]#|+-=\\\n\t'.split('')) }
+		);
+		fc.assert(
+			fc.property(fc.array(char, { maxLength: 24 }), (parts) => {
+				const source = parts.join('');
+				const html = plainParagraph(source);
+				if (html !== null) {
+					expect(html).toBe(markdownToHtml(source));
+					expect(isPlainParagraph(source, html)).toBe(true);
+				}
+			}),
+			{ numRuns: 20_000, seed: 8 }
+		);
+	});
+});
 
 describe('isPlainParagraph', () => {
 	const cases: Array<[source: string, plain: boolean]> = [
