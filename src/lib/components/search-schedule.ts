@@ -6,8 +6,9 @@
  * So the results of the last keystroke come one search after it, not after a fixed quiet time:
  * a 120 ms debounce before every search made issue 8's goal (results < 50 ms from input, p95)
  * unreachable, and a 120 ms wait after the last keystroke of a burst was the same wait for
- * everyone who types. At most two searches run at once; results of an older search never
- * replace a newer one's: `MessageSearch` keeps only its latest run's.
+ * everyone who types. While searches are slow, one more starts every `maxWaitMs` at most;
+ * results of an older search never replace a newer one's: `MessageSearch` keeps only its
+ * latest run's.
  *
  * @example
  * const schedule = new SearchSchedule((text) => search.run(text), 60);
