@@ -200,8 +200,11 @@ async function plan(
 	// vocabulary of every word is read at once (one round trip, not one per word), and with it
 	// the newest `page` index entries under each query word: when the word is its only stored
 	// word (a typed word usually is, and usually drives: "release", "m20838") they are its
-	// stream's first page; when they are fewer than `page` they are all its messages.
+	// stream's first page; when they are fewer than `page` they are all its messages. The
+	// longest word's are read as rows: it usually drives (the narrowest, or the longest on a
+	// tie: "release", "m20838", "the numbers"), and its first page then needs no second read.
 	const byLength = [...words].sort((a, b) => b.length - a.length);
+	const read = new Map<string, StoredMessageRow>();
 	const [vocabulary, firstEntries] = await Promise.all([
 		Promise.all(
 			byLength.map((w) =>
@@ -212,7 +215,9 @@ async function plan(
 					.primaryKeys()
 			)
 		),
-		conversations !== null ? null : Promise.all(byLength.map((w) => entriesFirst(db, w, page)))
+		conversations !== null
+			? null
+			: Promise.all(byLength.map((w, i) => entriesFirst(db, w, page, i === 0 ? read : null)))
 	]);
 	let driver: string[] | null = null;
 	const narrowOnes: string[][] = [];
@@ -240,14 +245,15 @@ async function plan(
 				[...new Set(fewest)].sort((a, b) => compareIds(b, a)),
 				limit,
 				page,
-				check
+				check,
+				read
 			)
 		);
 	if (!driver) {
 		// Every word is a broad prefix: the longest may still be in few messages (see LISTED_ENTRIES).
 		const longest = [...words].sort((a, b) => b.length - a.length)[0]!;
 		const ids = await entriesUnder(db, longest, conversations, listed);
-		if (ids !== null) return run(new Listed(db, ids, limit, page, check));
+		if (ids !== null) return run(new Listed(db, ids, limit, page, check, read));
 		return run(
 			conversations !== null
 				? new KeyWalk(db, '[conversation_id+rank]', conversations, limit, page, check)
@@ -269,7 +275,8 @@ async function plan(
 		limit,
 		page,
 		check,
-		firstPages
+		firstPages,
+		read
 	);
 	if (authors === null || conversations !== null) return run(byWords);
 	// Under `from:` alone, a common word's matches may be mostly others', and walking the
@@ -281,14 +288,36 @@ async function plan(
 /**
  * The ids of the first `page` `words` entries under a prefix: ordered by stored word, then
  * newest first, so under one stored word its newest `page`; fewer than `page` are all of them.
+ * With `rows`, read as rows (kept there by id) rather than keys.
  */
-function entriesFirst(db: KithDb, prefix: string, page: number): Promise<string[]> {
+async function entriesFirst(
+	db: KithDb,
+	prefix: string,
+	page: number,
+	rows: Map<string, StoredMessageRow> | null
+): Promise<string[]> {
 	// Every word under the prefix sorts below `prefix + U+FFFF` (words are NFKD letters and digits).
-	return db.messages
+	const entries = db.messages
 		.where('words')
 		.between([prefix], [prefix + '\uffff'], true, false)
-		.limit(page)
-		.primaryKeys();
+		.limit(page);
+	if (rows === null) return entries.primaryKeys();
+	const found: StoredMessageRow[] = await entries.toArray();
+	for (const row of found) rows.set(row.id, row);
+	return found.map((row) => row.id);
+}
+
+/** The rows of `ids` (in that order), those in `read` without asking IndexedDB again. */
+async function rowsOf(
+	read: ReadonlyMap<string, StoredMessageRow>,
+	ids: readonly string[],
+	fetch: (missing: readonly string[]) => Promise<(StoredMessageRow | undefined)[]>
+): Promise<(StoredMessageRow | undefined)[]> {
+	const missing = ids.filter((id) => !read.has(id));
+	if (missing.length === 0) return ids.map((id) => read.get(id));
+	const fetched = new Map<string, StoredMessageRow | undefined>();
+	(await fetch(missing)).forEach((row, i) => fetched.set(missing[i]!, row));
+	return ids.map((id) => read.get(id) ?? fetched.get(id));
 }
 
 /** A way to find the newest `limit` matches, one bounded step at a time. */
@@ -342,7 +371,9 @@ class ByWords implements Searcher {
 		first: number,
 		private readonly check: (row: StoredMessageRow) => boolean,
 		/** First pages already read (of `first` ids), by stored word (not under `in:`). */
-		firstPages: ReadonlyMap<string, string[]>
+		firstPages: ReadonlyMap<string, string[]>,
+		/** Rows already read in this search, by id. */
+		private readonly read: ReadonlyMap<string, StoredMessageRow> = new Map()
 	) {
 		// One stream per word (per word and conversation under `in:`): `[...prefix, rank]` keys.
 		const prefixes =
@@ -407,7 +438,8 @@ class ByWords implements Searcher {
 		// holds 64 candidates for 50 results); otherwise all, in one go, and check them.
 		const batch = exact ? this.limit - this.out.length : ids.length;
 		for (let at = 0; at < ids.length; at += batch) {
-			for (const row of await this.#rows(ready, ids.slice(at, at + batch))) {
+			const wanted = ids.slice(at, at + batch);
+			for (const row of await rowsOf(this.read, wanted, (missing) => this.#rows(ready, missing))) {
 				if (row && this.check(row)) this.out.push(row);
 				if (this.out.length === this.limit) return true;
 			}
@@ -518,7 +550,9 @@ class Listed implements Searcher {
 		private readonly ids: readonly string[],
 		private readonly limit: number,
 		first: number,
-		private readonly check: (row: StoredMessageRow) => boolean
+		private readonly check: (row: StoredMessageRow) => boolean,
+		/** Rows already read in this search, by id. */
+		private readonly read: ReadonlyMap<string, StoredMessageRow> = new Map()
 	) {
 		this.#page = first;
 	}
@@ -526,7 +560,8 @@ class Listed implements Searcher {
 	async step(): Promise<boolean> {
 		const page = this.ids.slice(this.#at, this.#at + this.#page);
 		this.#at += page.length;
-		for (const row of await this.db.messages.bulkGet(page)) {
+		const rows = await rowsOf(this.read, page, (missing) => this.db.messages.bulkGet([...missing]));
+		for (const row of rows) {
 			if (row && this.check(row)) this.out.push(row);
 			if (this.out.length === this.limit) return true;
 		}

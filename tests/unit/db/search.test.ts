@@ -284,7 +284,7 @@ describe('search index', () => {
 		await indexer.stop();
 	});
 
-	it('finds two common words’ newest matches in two round trips, the rows in one request', async () => {
+	it('finds two common words’ newest matches in one round trip, the rows in one request', async () => {
 		const db = openIndex();
 		const log = logRequests(db);
 		const doc = channelDoc();
@@ -297,14 +297,15 @@ describe('search index', () => {
 		log.length = 0;
 		const found = await searchMessages(db, { words: ['plan', 'the'], limit: 50 });
 		expect(found.map((m) => m.id)).toEqual(posted.sort((a, b) => compareIds(b, a)).slice(0, 50));
-		// Not one `get` per row: the first page's 64 candidates in one read, checked in memory,
-		// with no round trip for the second word's keys (a sieve) before it.
+		// Not one `get` per row: the driver's first page (64 rows) in one read, with its
+		// vocabulary and the other word's, checked in memory: no round trip for the other word's
+		// keys (a sieve), nor for the rows after the keys.
 		const rowReads = log.filter((r) => r.rows > 0);
 		expect(rowReads.map(({ requests, rows }) => ({ requests, rows }))).toEqual([
 			{ requests: 1, rows: 64 }
 		]);
-		expect(roundTrips(log)).toBe(2);
-		// The words' vocabulary and their newest keys are asked for together, before any answer.
+		expect(roundTrips(log)).toBe(1);
+		// The words' vocabulary and their first entries are asked for together, before any answer.
 		const firstAnswer = Math.min(...log.map((r) => r.end));
 		const askedTogether = log.filter((r) => r.start < firstAnswer);
 		expect(askedTogether.map((r) => r.table).sort()).toEqual([
@@ -316,7 +317,7 @@ describe('search index', () => {
 		await indexer.stop();
 	});
 
-	it('finds a prefix standing for several stored words in few messages in two round trips', async () => {
+	it('finds a prefix standing for several stored words in few messages in one round trip', async () => {
 		const db = openIndex();
 		const log = logRequests(db);
 		const doc = channelDoc();
@@ -332,9 +333,9 @@ describe('search index', () => {
 		log.length = 0;
 		const found = await searchMessages(db, { words: ['m50'] });
 		expect(found.map((m) => m.id)).toEqual([...marked.values()].sort((a, b) => compareIds(b, a)));
-		// Its vocabulary and its first entries (all 11 of them) together, then the 11 rows: no
-		// round trip for each stored word's own entries in between.
-		expect(roundTrips(log)).toBe(2);
+		// Its vocabulary and its first entries (all 11 of them, as rows) together: no round trip
+		// for each stored word's own entries, nor for the rows.
+		expect(roundTrips(log)).toBe(1);
 		expect(log.filter((r) => r.rows > 0).reduce((n, r) => n + r.rows, 0)).toBe(11);
 		await indexer.stop();
 	});
