@@ -10,18 +10,46 @@ import {
 	withWords,
 	type MessageIndexRow
 } from '../../src/lib/db';
-import { parseQuery } from '../../src/lib/model';
+import { IdGenerator, parseQuery } from '../../src/lib/model';
+import { messageText } from '../client/seed';
 
 declare global {
 	interface Window {
 		kithBench: {
 			fill(n: number, seed: number): Promise<{ ms: number; vocabulary: string[] }>;
-			query(q: string, conversations?: string[]): Promise<{ ms: number; found: number }>;
+			fillClient(n: number): Promise<{ ms: number; reused: boolean }>;
+			query(
+				q: string,
+				conversations?: string[]
+			): Promise<{ ms: number; found: number; requests: number; rounds: number }>;
 		};
 	}
 }
 
 let db: KithDb | null = null;
+
+// Every IndexedDB request the page makes, with its depth: one more than the deepest request
+// answered before it was made (the round trips a query waits for, one after the other).
+const requests = { count: 0, answered: 0, deepest: 0 };
+function countRequests(proto: object, names: string[]): void {
+	for (const name of names) {
+		const target = proto as Record<string, (...args: unknown[]) => IDBRequest>;
+		const original = target[name]!;
+		target[name] = function (this: unknown, ...args: unknown[]) {
+			const req = original.apply(this, args);
+			const depth = requests.answered + 1;
+			requests.count++;
+			req.addEventListener('success', () => {
+				requests.answered = Math.max(requests.answered, depth);
+				requests.deepest = Math.max(requests.deepest, depth);
+			});
+			return req;
+		};
+	}
+}
+const READS = ['get', 'getAll', 'getAllKeys', 'getKey', 'count', 'openCursor', 'openKeyCursor'];
+countRequests(IDBObjectStore.prototype, READS);
+countRequests(IDBIndex.prototype, READS);
 
 function rng(seed: number): () => number {
 	let s = seed >>> 0;
@@ -84,15 +112,64 @@ window.kithBench = {
 		}
 		return { ms: performance.now() - start, vocabulary };
 	},
+	/**
+	 * The client bench's conversation (bench/client/seed.ts): one direct message of `n` messages
+	 * over 100 days, `messageText(i)` each, two authors. Kept across runs of the same profile.
+	 */
+	async fillClient(n) {
+		const name = `bench-search-client-${n}`;
+		db = new KithDb(name);
+		if ((await db.messages.count()) === n) return { ms: 0, reused: true };
+		await db.delete();
+		db = new KithDb(name);
+		const start = performance.now();
+		const end = Date.UTC(2026, 10, 25);
+		const span = 100 * 24 * 3600_000;
+		let t = end - span;
+		const ids = new IdGenerator(() => t);
+		for (let i = 1; i <= n; i += 1_000) {
+			const rows: MessageIndexRow[] = [];
+			for (let j = i; j < Math.min(n + 1, i + 1_000); j++) {
+				t = Math.floor(end - span + (j * span) / n);
+				rows.push({
+					id: ids.next(),
+					created_at: new Date(t).toISOString(),
+					content: j === n ? `m${j} the newest message of all` : messageText(j),
+					created_by: j % 3 === 0 ? 'bot' : 'person',
+					reactions: {},
+					conversation_id: '7000',
+					file_attachments: [],
+					parent_message_id: null,
+					audio_url: null,
+					edited_at: null,
+					deleted: false
+				});
+			}
+			const stored = rows.map(withWords);
+			const target = db;
+			const words = await target.transaction(
+				'rw',
+				[target.messages, target.search_words],
+				async () => {
+					await target.messages.bulkPut(stored);
+					return putVocabulary(target, stored);
+				}
+			);
+			rememberVocabulary(target, words);
+		}
+		return { ms: performance.now() - start, reused: false };
+	},
 	async query(q, conversations) {
 		if (!db) throw new Error('fill first');
 		const parsed = parseQuery(q);
+		Object.assign(requests, { count: 0, answered: 0, deepest: 0 });
 		const start = performance.now();
 		const rows = await searchMessages(db, {
 			words: parsed.words,
 			conversations: conversations ? new Set(conversations) : null,
 			limit: 50
 		});
-		return { ms: performance.now() - start, found: rows.length };
+		const ms = performance.now() - start;
+		return { ms, found: rows.length, requests: requests.count, rounds: requests.deepest };
 	}
 };

@@ -198,10 +198,14 @@ async function plan(
 	const page = authors !== null || conversations !== null ? first * 4 : first;
 	// The narrowest word drives: fewest stored words under it, the longest on a tie. The
 	// vocabulary of every word is read at once (one round trip, not one per word), and with it
-	// the first page of each query word as a stored word of its own: a typed word is usually
-	// one, and usually the driver ("release", "m20838"), whose first read is then done.
+	// the newest `page` index entries under each query word: when the word is its only stored
+	// word (a typed word usually is, and usually drives: "release", "m20838") they are its
+	// stream's first page; when they are fewer than `page` they are all its messages. The
+	// longest word's are read as rows: it usually drives (the narrowest, or the longest on a
+	// tie: "release", "m20838", "the numbers"), and its first page then needs no second read.
 	const byLength = [...words].sort((a, b) => b.length - a.length);
-	const [vocabulary, firstPages] = await Promise.all([
+	const read = new Map<string, StoredMessageRow>();
+	const [vocabulary, firstEntries] = await Promise.all([
 		Promise.all(
 			byLength.map((w) =>
 				db.search_words
@@ -212,24 +216,44 @@ async function plan(
 			)
 		),
 		conversations !== null
-			? new Map<string, string[]>()
-			: Promise.all(byLength.map(async (w) => [w, await firstKeys(db, [w], page)] as const)).then(
-					(pages) => new Map(pages)
-				)
+			? null
+			: Promise.all(byLength.map((w, i) => entriesFirst(db, w, page, i === 0 ? read : null)))
 	]);
 	let driver: string[] | null = null;
 	const narrowOnes: string[][] = [];
-	for (const under of vocabulary) {
+	const firstPages = new Map<string, string[]>();
+	let fewest: string[] | null = null;
+	for (const [i, under] of vocabulary.entries()) {
 		if (under.length === 0) return [];
+		const entries = firstEntries?.[i];
+		if (entries !== undefined) {
+			if (under.length === 1 && under[0] === byLength[i]) firstPages.set(byLength[i]!, entries);
+			// All the messages of a word standing for several stored words ("m5000": 11, in 11
+			// messages): checked as a list, no stream per stored word to read first (one round
+			// trip instead of two). Under one stored word its stream reads rows by range instead.
+			else if (entries.length < page && (!fewest || entries.length < fewest.length))
+				fewest = entries;
+		}
 		if (under.length > narrow) continue;
 		narrowOnes.push(under);
 		if (!driver || under.length < driver.length) driver = under;
 	}
+	if (fewest !== null)
+		return run(
+			new Listed(
+				db,
+				[...new Set(fewest)].sort((a, b) => compareIds(b, a)),
+				limit,
+				page,
+				check,
+				read
+			)
+		);
 	if (!driver) {
 		// Every word is a broad prefix: the longest may still be in few messages (see LISTED_ENTRIES).
 		const longest = [...words].sort((a, b) => b.length - a.length)[0]!;
 		const ids = await entriesUnder(db, longest, conversations, listed);
-		if (ids !== null) return run(new Listed(db, ids, limit, page, check));
+		if (ids !== null) return run(new Listed(db, ids, limit, page, check, read));
 		return run(
 			conversations !== null
 				? new KeyWalk(db, '[conversation_id+rank]', conversations, limit, page, check)
@@ -251,7 +275,8 @@ async function plan(
 		limit,
 		page,
 		check,
-		firstPages
+		firstPages,
+		read
 	);
 	if (authors === null || conversations !== null) return run(byWords);
 	// Under `from:` alone, a common word's matches may be mostly others', and walking the
@@ -260,13 +285,39 @@ async function plan(
 	return race(byWords, new KeyWalk(db, '[created_by+rank]', authors, limit, page, check));
 }
 
-/** The newest `page` ids of one stream (`[word]`, or `[conversation, word]` on `cwords`). */
-function firstKeys(db: KithDb, prefix: readonly string[], page: number): Promise<string[]> {
-	return db.messages
-		.where(prefix.length === 1 ? 'words' : 'cwords')
-		.between([...prefix, ''], [...prefix, Dexie.maxKey], false, true)
-		.limit(page)
-		.primaryKeys();
+/**
+ * The ids of the first `page` `words` entries under a prefix: ordered by stored word, then
+ * newest first, so under one stored word its newest `page`; fewer than `page` are all of them.
+ * With `rows`, read as rows (kept there by id) rather than keys.
+ */
+async function entriesFirst(
+	db: KithDb,
+	prefix: string,
+	page: number,
+	rows: Map<string, StoredMessageRow> | null
+): Promise<string[]> {
+	// Every word under the prefix sorts below `prefix + U+FFFF` (words are NFKD letters and digits).
+	const entries = db.messages
+		.where('words')
+		.between([prefix], [prefix + '\uffff'], true, false)
+		.limit(page);
+	if (rows === null) return entries.primaryKeys();
+	const found: StoredMessageRow[] = await entries.toArray();
+	for (const row of found) rows.set(row.id, row);
+	return found.map((row) => row.id);
+}
+
+/** The rows of `ids` (in that order), those in `read` without asking IndexedDB again. */
+async function rowsOf(
+	read: ReadonlyMap<string, StoredMessageRow>,
+	ids: readonly string[],
+	fetch: (missing: readonly string[]) => Promise<(StoredMessageRow | undefined)[]>
+): Promise<(StoredMessageRow | undefined)[]> {
+	const missing = ids.filter((id) => !read.has(id));
+	if (missing.length === 0) return ids.map((id) => read.get(id));
+	const fetched = new Map<string, StoredMessageRow | undefined>();
+	(await fetch(missing)).forEach((row, i) => fetched.set(missing[i]!, row));
+	return ids.map((id) => read.get(id) ?? fetched.get(id));
 }
 
 /** A way to find the newest `limit` matches, one bounded step at a time. */
@@ -306,6 +357,7 @@ class ByWords implements Searcher {
 	readonly #sieves: string[][][];
 	readonly #seen = new Set<string>();
 	#page: number;
+	#firstStep = true;
 
 	constructor(
 		private readonly db: KithDb,
@@ -319,7 +371,9 @@ class ByWords implements Searcher {
 		first: number,
 		private readonly check: (row: StoredMessageRow) => boolean,
 		/** First pages already read (of `first` ids), by stored word (not under `in:`). */
-		firstPages: ReadonlyMap<string, string[]>
+		firstPages: ReadonlyMap<string, string[]>,
+		/** Rows already read in this search, by id. */
+		private readonly read: ReadonlyMap<string, StoredMessageRow> = new Map()
 	) {
 		// One stream per word (per word and conversation under `in:`): `[...prefix, rank]` keys.
 		const prefixes =
@@ -374,12 +428,18 @@ class ByWords implements Searcher {
 			s.buffer = keep;
 		}
 		ready.sort((a, b) => compareIds(b, a));
-		const { ids, exact } = await this.#sieve(ready);
+		// The first page of one stream is read as rows in one request and checked in memory: the
+		// sieve's keys would be a round trip of their own before it (two common words: 3 round
+		// trips to 2, for 64 rows read instead of 50). The sieves pay off on the pages after.
+		const unsieved = this.#firstStep && this.#streams.length === 1 && this.#sieves.length > 0;
+		this.#firstStep = false;
+		const { ids, exact } = unsieved ? { ids: ready, exact: false } : await this.#sieve(ready);
 		// When the sieves leave only matches, read just the rows still wanted (the first page
 		// holds 64 candidates for 50 results); otherwise all, in one go, and check them.
 		const batch = exact ? this.limit - this.out.length : ids.length;
 		for (let at = 0; at < ids.length; at += batch) {
-			for (const row of await this.#rows(ready, ids.slice(at, at + batch))) {
+			const wanted = ids.slice(at, at + batch);
+			for (const row of await rowsOf(this.read, wanted, (missing) => this.#rows(ready, missing))) {
 				if (row && this.check(row)) this.out.push(row);
 				if (this.out.length === this.limit) return true;
 			}
@@ -490,7 +550,9 @@ class Listed implements Searcher {
 		private readonly ids: readonly string[],
 		private readonly limit: number,
 		first: number,
-		private readonly check: (row: StoredMessageRow) => boolean
+		private readonly check: (row: StoredMessageRow) => boolean,
+		/** Rows already read in this search, by id. */
+		private readonly read: ReadonlyMap<string, StoredMessageRow> = new Map()
 	) {
 		this.#page = first;
 	}
@@ -498,7 +560,8 @@ class Listed implements Searcher {
 	async step(): Promise<boolean> {
 		const page = this.ids.slice(this.#at, this.#at + this.#page);
 		this.#at += page.length;
-		for (const row of await this.db.messages.bulkGet(page)) {
+		const rows = await rowsOf(this.read, page, (missing) => this.db.messages.bulkGet([...missing]));
+		for (const row of rows) {
 			if (row && this.check(row)) this.out.push(row);
 			if (this.out.length === this.limit) return true;
 		}

@@ -66,6 +66,10 @@ const paths: Array<{
 		tuning: { narrowWords: 10_000, firstPage: 2, rowSpan: Infinity },
 		inConversation: true
 	},
+	{
+		name: 'word by word, first entries listed when few',
+		tuning: { narrowWords: 10_000, firstPage: 16 }
+	},
 	{ name: 'walk', tuning: { narrowWords: 0, firstPage: 1, listedEntries: 0 } },
 	{ name: 'listed entries', tuning: { narrowWords: 0, firstPage: 1, listedEntries: 10_000 } },
 	{
@@ -145,6 +149,16 @@ function logRequests(db: KithDb) {
 		})
 	});
 	return log;
+}
+
+/** How many answers each read waited for, one after the other (its round trip), at most. */
+function roundTrips(log: ReturnType<typeof logRequests>): number {
+	const round = new Map<(typeof log)[number], number>();
+	for (const r of [...log].sort((a, b) => a.start - b.start)) {
+		const before = log.filter((o) => o.end < r.start).map((o) => round.get(o) ?? 1);
+		round.set(r, 1 + Math.max(0, ...before));
+	}
+	return Math.max(0, ...round.values());
 }
 
 describe('search index', () => {
@@ -270,7 +284,7 @@ describe('search index', () => {
 		await indexer.stop();
 	});
 
-	it('reads the rows of two common words’ newest matches in one request, only as many as wanted', async () => {
+	it('finds two common words’ newest matches in one round trip, the rows in one request', async () => {
 		const db = openIndex();
 		const log = logRequests(db);
 		const doc = channelDoc();
@@ -283,12 +297,15 @@ describe('search index', () => {
 		log.length = 0;
 		const found = await searchMessages(db, { words: ['plan', 'the'], limit: 50 });
 		expect(found.map((m) => m.id)).toEqual(posted.sort((a, b) => compareIds(b, a)).slice(0, 50));
-		// Not one `get` per row, and not the 64 candidates of the first page: one read of 50.
+		// Not one `get` per row: the driver's first page (64 rows) in one read, with its
+		// vocabulary and the other word's, checked in memory: no round trip for the other word's
+		// keys (a sieve), nor for the rows after the keys.
 		const rowReads = log.filter((r) => r.rows > 0);
 		expect(rowReads.map(({ requests, rows }) => ({ requests, rows }))).toEqual([
-			{ requests: 1, rows: 50 }
+			{ requests: 1, rows: 64 }
 		]);
-		// The words' vocabulary and their newest keys are asked for together, before any answer.
+		expect(roundTrips(log)).toBe(1);
+		// The words' vocabulary and their first entries are asked for together, before any answer.
 		const firstAnswer = Math.min(...log.map((r) => r.end));
 		const askedTogether = log.filter((r) => r.start < firstAnswer);
 		expect(askedTogether.map((r) => r.table).sort()).toEqual([
@@ -297,6 +314,29 @@ describe('search index', () => {
 			'search_words',
 			'search_words'
 		]);
+		await indexer.stop();
+	});
+
+	it('finds a prefix standing for several stored words in few messages in one round trip', async () => {
+		const db = openIndex();
+		const log = logRequests(db);
+		const doc = channelDoc();
+		const indexer = new ConversationIndexer(db, CONVERSATION_ID, doc);
+		await indexer.start();
+		// "m50" stands for m50 and m500–m509 (11 stored words, 11 messages), among 600 others.
+		const marked = new Map<number, string>();
+		for (let i = 1; i <= 600; i++) {
+			const m = postMessage(doc, { content: `m${i} the plan`, created_by: alice });
+			if (`${i}`.startsWith('50')) marked.set(i, m.id);
+		}
+		await indexer.whenIdle();
+		log.length = 0;
+		const found = await searchMessages(db, { words: ['m50'] });
+		expect(found.map((m) => m.id)).toEqual([...marked.values()].sort((a, b) => compareIds(b, a)));
+		// Its vocabulary and its first entries (all 11 of them, as rows) together: no round trip
+		// for each stored word's own entries, nor for the rows.
+		expect(roundTrips(log)).toBe(1);
+		expect(log.filter((r) => r.rows > 0).reduce((n, r) => n + r.rows, 0)).toBe(11);
 		await indexer.stop();
 	});
 
