@@ -411,20 +411,11 @@ export const CLIENT_METRICS: ClientMetric[] = [
 		goalText: '< 50 ms'
 	},
 	{ scenario: 'search', label: 'input to results painted max', unit: 'ms', get: path('maxMs') },
-	{ scenario: 'search', label: 'of which the box’s debounce', unit: 'ms', get: path('debounceMs') },
 	{
 		scenario: 'search',
 		label: 'first search after opening (not in the above)',
 		unit: 'ms',
 		get: path('firstQueryMs')
-	},
-	{
-		scenario: 'search',
-		label: 'p95 after the debounce',
-		unit: 'ms',
-		get: path('afterDebounceP95Ms'),
-		goal: 50,
-		goalText: '< 50 ms'
 	},
 	{
 		scenario: 'catchUp',

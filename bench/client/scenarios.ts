@@ -7,7 +7,6 @@
  * stored and indexed once), so one device per size is made on first use and kept for the
  * whole run: each cold-open run is a reload of it, scrolling and posting reuse it.
  */
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
@@ -260,23 +259,13 @@ export async function postScenario(
 	};
 }
 
-/** The search box's debounce (SearchBox.svelte), read from the source to show apart. */
-function searchDebounceMs(): number | null {
-	try {
-		const src = readFileSync('src/lib/components/SearchBox.svelte', 'utf8');
-		const m = /DEBOUNCE_MS\s*=\s*(\d+)/.exec(src);
-		return m ? Number(m[1]) : null;
-	} catch {
-		return null;
-	}
-}
-
 const RESULTS = 'section[aria-label="Search results"]';
 
 /**
  * 4. Search across the conversation on the device: a query typed into the box labelled
  * "Search messages" (one input event, as a paste) → the results (links in the "Search
- * results" region) changed and painted. This includes the box's debounce, shown apart.
+ * results" region) changed and painted. The box searches a first input at once (it waits only
+ * while a search of earlier text runs), so nothing is subtracted.
  * Queries: `m<i>` markers (a few hits each, as prefixes) and pairs of common words (many
  * hits), after one first search that is shown apart (it warms what later ones reuse).
  */
@@ -332,8 +321,6 @@ export async function searchScenario(
 	const latencies: number[] = [];
 	for (const q of queries) latencies.push(await measure(q));
 	await field.fill('');
-	const debounce = searchDebounceMs();
-	const after = debounce === null ? [] : latencies.map((l) => l - debounce);
 	return {
 		messages: opts.messages,
 		queries: latencies.length,
@@ -342,9 +329,6 @@ export async function searchScenario(
 		maxMs: round(Math.max(...latencies)),
 		firstQueryMs,
 		samples: queries.map((q, i) => ({ query: q, ms: round(latencies[i]!) })),
-		debounceMs: debounce,
-		afterDebounceP50Ms: after.length ? round(quantile(after, 0.5)) : null,
-		afterDebounceP95Ms: after.length ? round(quantile(after, 0.95)) : null,
 		goalMs: GOALS.searchP95Ms,
 		loadavg: load1()
 	};
