@@ -31,6 +31,8 @@ export interface BenchRun {
 	startedAt: string;
 	quick: boolean;
 	runs: number;
+	/** Whether the run rewrote docs/BENCHMARKS.md (absent in runs before 2026-11-26 07:50). */
+	doc?: boolean;
 	loadavgAtStart: number[];
 	machine: Machine;
 	env: Record<string, string>;
@@ -466,9 +468,13 @@ export function carryOver(
 	const out: Carried[] = [];
 	for (const scenario of scenarios) {
 		if (measured.has(scenario)) continue;
+		// Only a run whose figures the tables could hold: at least 3 runs, not --no-doc (a trial
+		// with other settings, or one relay only, must not stand for the others).
 		const found = earlier.find(
 			(e) =>
 				!e.run.quick &&
+				e.run.runs >= 3 &&
+				e.run.doc !== false &&
 				e.run.startedAt !== run.startedAt &&
 				e.run.measurements.some(
 					(m) => m.scenario === scenario && typeof m.result.error !== 'string'

@@ -13,6 +13,8 @@
  *   npm run bench -- --trace                print every set-up phase as it ends
  *   npm run bench -- --only scroll,search --messages 10000 --no-doc
  *                                           the client scenarios on one size (seeded once)
+ *   npm run bench -- --doc-from bench/results/<file>.json
+ *                                           the tables again from that run, nothing measured
  *
  * Writes bench/results/<timestamp>.json and rewrites the tables in docs/BENCHMARKS.md (a
  * partial run keeps the other scenarios' figures from earlier results, saying so). Ends
@@ -358,6 +360,7 @@ async function main(): Promise<void> {
 		startedAt: new Date().toISOString(),
 		quick,
 		runs,
+		doc: !noDoc,
 		loadavgAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
 		machine: machine(),
 		env: { ...KITH_BENCH_ENV, ...KITH_PROCESS_ENV },
@@ -420,26 +423,29 @@ async function main(): Promise<void> {
 	mkdirSync('bench/results', { recursive: true });
 	const file = `bench/results/${run.startedAt.replace(/[:.]/g, '-')}${quick ? '-quick' : ''}.json`;
 	writeFileSync(file, JSON.stringify(run, null, '\t') + '\n');
-	if (!noDoc) {
-		const carried = carryOver(run, earlierRuns(file), [...RELAY_SCENARIOS, ...CLIENT_SCENARIOS]);
-		for (const c of carried)
-			console.log(`bench: ${c.scenario} not measured in this run: its figures stay from ${c.file}`);
-		rewriteDoc('docs/BENCHMARKS.md', tables(run, carried));
-		// The tables as `npm run check:format` wants them (aligned columns).
-		try {
-			execFileSync('./node_modules/.bin/prettier', ['--write', 'docs/BENCHMARKS.md'], {
-				stdio: 'ignore'
-			});
-		} catch {
-			console.log('bench: prettier did not run on docs/BENCHMARKS.md');
-		}
-	}
+	if (!noDoc) writeTables(run, file);
 	console.log(`bench: time per scenario: ${scenarioSeconds.join(', ')}`);
 	console.log(`bench: set-up and waits (summed; includes the load's measured commands):`);
 	for (const line of phaseSummary()) console.log(`  ${line}`);
 	console.log(
 		`bench: total ${Math.round(run.seconds)} s; results in ${file}${noDoc ? '' : '; tables in docs/BENCHMARKS.md'}`
 	);
+}
+
+/** Rewrites docs/BENCHMARKS.md's tables from `run` (stored in `file`) and the runs before it. */
+function writeTables(run: BenchRun, file: string): void {
+	const carried = carryOver(run, earlierRuns(file), [...RELAY_SCENARIOS, ...CLIENT_SCENARIOS]);
+	for (const c of carried)
+		console.log(`bench: ${c.scenario} not measured in this run: its figures stay from ${c.file}`);
+	rewriteDoc('docs/BENCHMARKS.md', tables(run, carried));
+	// The tables as `npm run check:format` wants them (aligned columns).
+	try {
+		execFileSync('./node_modules/.bin/prettier', ['--write', 'docs/BENCHMARKS.md'], {
+			stdio: 'ignore'
+		});
+	} catch {
+		console.log('bench: prettier did not run on docs/BENCHMARKS.md');
+	}
 }
 
 /** The results files before `current`, newest first (names sort by time); unreadable ones left out. */
@@ -459,4 +465,9 @@ function earlierRuns(current: string): { file: string; run: BenchRun }[] {
 		});
 }
 
-await main();
+// --doc-from <results file>: the tables again from a run already made, nothing measured.
+const docFrom = arg('doc-from');
+if (docFrom) {
+	writeTables(JSON.parse(readFileSync(docFrom, 'utf8')) as BenchRun, docFrom);
+	console.log(`bench: tables in docs/BENCHMARKS.md from ${docFrom}`);
+} else await main();

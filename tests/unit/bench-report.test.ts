@@ -42,8 +42,13 @@ describe('bench report: a partial run', () => {
 	]);
 	const newerQuick = run('2026-01-02T00:00:00Z', true, [['coldOpen', { paintMs: 5 }]]);
 	const failed = run('2026-01-03T00:00:00Z', false, [['search', { error: 'relay died' }]]);
+	// Trials that wrote no tables: two runs, or --no-doc.
+	const trial = { ...run('2026-01-03T01:00:00Z', false, [['coldOpen', { paintMs: 6 }]]), runs: 2 };
+	const noDoc = { ...run('2026-01-03T02:00:00Z', false, [['search', { p95Ms: 9 }]]), doc: false };
 	const now = run('2026-01-04T00:00:00Z', false, [['post', { p50Ms: 12, p99Ms: 34 }]]);
 	const earlier = [
+		{ file: 'bench/results/e.json', run: noDoc },
+		{ file: 'bench/results/d.json', run: trial },
 		{ file: 'bench/results/c.json', run: failed },
 		{ file: 'bench/results/b-quick.json', run: newerQuick },
 		{ file: 'bench/results/a.json', run: older }
@@ -51,7 +56,7 @@ describe('bench report: a partial run', () => {
 
 	it('carries each missing scenario from the newest full run that measured it', () => {
 		const carried = carryOver(now, earlier, ['coldOpen', 'post', 'search', 'catchUp', 'fanout']);
-		// Quick runs and failed measurements do not stand for a scenario; post was measured now;
+		// Quick runs, trials and failed measurements do not stand for a scenario; post was measured now;
 		// nothing ever measured catch-up, and fan-out only failed.
 		expect(carried.map((c) => [c.scenario, c.file])).toEqual([
 			['coldOpen', 'bench/results/a.json'],
