@@ -15,6 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { openConversation } from './browser.ts';
 import { summarize } from './cpu-profile.ts';
+import { kindOf, mainThread, type TraceEvent } from './trace-events.ts';
 import {
 	ClientBench,
 	coldOpenScenario,
@@ -25,47 +26,6 @@ import {
 
 const [scenario = 'scroll', n = '10000', secs = '60'] = process.argv.slice(2);
 const messages = Number(n);
-
-interface TraceEvent {
-	name: string;
-	ph: string;
-	ts: number;
-	dur?: number;
-	pid: number;
-	tid: number;
-	args?: { name?: string; data?: { functionName?: string; url?: string; type?: string } };
-	tdur?: number;
-}
-
-const KINDS: Array<[kind: string, names: RegExp]> = [
-	['gc', /^(MinorGC|MajorGC|V8\.GC|BlinkGC|ThreadState|CppGC)/],
-	['style', /^(UpdateLayoutTree|RecalculateStyles|ParseAuthorStyleSheet|InvalidateLayout)/],
-	['layout', /^(Layout|UpdateLayout|LayoutShift|IntersectionObserverController)/],
-	['paint', /^(Paint|PrePaint|Layerize|UpdateLayer|CompositeLayers|Commit|RasterTask)/],
-	['parse', /^(ParseHTML|V8\.Compile|v8\.compile|V8\.ParseFunction|v8\.parseOnBackground)/],
-	[
-		'script',
-		/^(FunctionCall|EvaluateScript|v8\.|V8\.|TimerFire|EventDispatch|FireAnimationFrame|RunMicrotasks|v8\.run|ResizeObserver)/
-	]
-];
-const kindOf = (name: string): string => KINDS.find(([, re]) => re.test(name))?.[0] ?? 'other';
-
-/** The page's main thread's complete events, in order: the CrRendererMain with the most task time. */
-function mainThread(events: TraceEvent[]): TraceEvent[] {
-	const mains = new Set(
-		events
-			.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
-			.map((e) => `${e.pid}:${e.tid}`)
-	);
-	const busy = new Map<string, number>();
-	for (const e of events)
-		if (e.name === 'RunTask' && e.ph === 'X' && mains.has(`${e.pid}:${e.tid}`))
-			busy.set(`${e.pid}:${e.tid}`, (busy.get(`${e.pid}:${e.tid}`) ?? 0) + (e.dur ?? 0));
-	const main = [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
-	return events
-		.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main)
-		.sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
-}
 
 export function longTasksByKind(events: TraceEvent[], thresholdMs = 50) {
 	return splitTasks(mainThread(events), (e) => (e.dur ?? 0) >= thresholdMs * 1000);

@@ -14,50 +14,16 @@
  * the two kinds of query.
  */
 import { readFileSync } from 'node:fs';
-
-interface TraceEvent {
-	name: string;
-	ph: string;
-	ts: number;
-	dur?: number;
-	pid: number;
-	tid: number;
-	args?: { name?: string; data?: { type?: string; functionName?: string; url?: string } };
-}
+import { kindOf, mainThread, type TraceEvent } from '../client/trace-events.ts';
 
 const file = process.argv.find((a) => a.endsWith('.json')) ?? '/tmp/kith-search-100000.trace.json';
 const samplesArg = process.argv.indexOf('--samples');
 const resultsFile = process.argv.indexOf('--result');
 
-const KINDS: Array<[kind: string, names: RegExp]> = [
-	['gc', /^(MinorGC|MajorGC|V8\.GC|BlinkGC|ThreadState|CppGC)/],
-	['style', /^(UpdateLayoutTree|RecalculateStyles|ParseAuthorStyleSheet|InvalidateLayout)/],
-	['layout', /^(Layout|UpdateLayout|LayoutShift|IntersectionObserverController)/],
-	['paint', /^(Paint|PrePaint|Layerize|UpdateLayer|CompositeLayers|Commit|RasterTask)/],
-	['parse', /^(ParseHTML|V8\.Compile|v8\.compile|V8\.ParseFunction|v8\.parseOnBackground)/],
-	[
-		'script',
-		/^(FunctionCall|EvaluateScript|v8\.|V8\.|TimerFire|EventDispatch|FireAnimationFrame|RunMicrotasks|v8\.run|ResizeObserver|FireIdleCallback)/
-	]
-];
-const kindOf = (name: string): string => KINDS.find(([, re]) => re.test(name))?.[0] ?? 'other';
-
 const { traceEvents: events } = JSON.parse(readFileSync(file, 'utf8')) as {
 	traceEvents: TraceEvent[];
 };
-const mains = new Set(
-	events
-		.filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
-		.map((e) => `${e.pid}:${e.tid}`)
-);
-const busy = new Map<string, number>();
-for (const e of events)
-	if (e.name === 'RunTask' && e.ph === 'X' && mains.has(`${e.pid}:${e.tid}`))
-		busy.set(`${e.pid}:${e.tid}`, (busy.get(`${e.pid}:${e.tid}`) ?? 0) + (e.dur ?? 0));
-const main = [...busy].sort((a, b) => b[1] - a[1])[0]?.[0];
-const own = events
-	.filter((e) => e.ph === 'X' && `${e.pid}:${e.tid}` === main)
-	.sort((a, b) => a.ts - b.ts || (b.dur ?? 0) - (a.dur ?? 0));
+const own = mainThread(events);
 const inputs = own.filter((e) => e.name === 'EventDispatch' && e.args?.data?.type === 'input');
 // Every second input is a query's, from the first (the one after it empties the box).
 const queryInputs = inputs.filter((_, i) => i % 2 === 0);
