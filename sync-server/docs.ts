@@ -1145,10 +1145,11 @@ export class Docs {
 	sendStep2(conn: Conn, update: Uint8Array): void {
 		if (update.byteLength < FRAGMENT_FROM_BYTES) return this.send(conn, encodeSyncStep2(update));
 		const head = frameHead([messageSync, syncStep2], update.byteLength);
-		if (this.#write(conn, head, FIRST_FRAGMENT) === 0) return;
+		const n = this.#write(conn, head, FIRST_FRAGMENT);
+		if (n === 0) return;
 		// Nothing can come between the two frames: the second is queued in the same turn.
 		conn.ws.send(update, SEND_OPTIONS);
-		this.metrics.bytesOut.inc(update.byteLength);
+		this.metrics.bytesOut.inc(n + update.byteLength);
 	}
 
 	/**

@@ -180,7 +180,7 @@ export class Storage implements Store {
 	#commits = 0;
 	/** Checkpoints that completed (for tests and metrics). */
 	checkpoints = 0;
-	/** Big writes made on this thread while the writer runs (for tests). */
+	/** Big writes sent to this thread while the writer runs (for tests). */
 	bigWrites = 0;
 
 	/**
@@ -341,6 +341,7 @@ export class Storage implements Store {
 	 * lock, and commits are made in the order they are asked for).
 	 */
 	#here<T>(write: () => T): Promise<T> {
+		if (this.#writer) this.bigWrites++;
 		if (this.#outstanding === 0) {
 			try {
 				return Promise.resolve(write());
@@ -420,12 +421,8 @@ export class Storage implements Store {
 	): Promise<number[]> {
 		const docs = batch.map((b) => b.doc);
 		const data = batch.map((b) => b.data);
-		if (!this.#writer) return this.#here(() => this.#appendHere(docs, data, claims));
-		if (byteSum(data) >= BIG_WRITE_BYTES)
-			return this.#here(() => {
-				this.bigWrites++;
-				return this.#appendHere(docs, data, claims);
-			});
+		if (!this.#writer || byteSum(data) >= BIG_WRITE_BYTES)
+			return this.#here(() => this.#appendHere(docs, data, claims));
 		return this.#request({ kind: 'append', docs, data, claims: [...claims] }).then((ids) => {
 			this.committed();
 			return ids!;
@@ -456,12 +453,8 @@ export class Storage implements Store {
 	 * before it: a later commit's rows (ids above `lastUpdateId`) are kept.
 	 */
 	async compact(doc: string, state: Uint8Array, lastUpdateId: number): Promise<void> {
-		if (!this.#writer) return this.#here(() => this.compactNow(doc, state, lastUpdateId));
-		if (state.byteLength >= BIG_WRITE_BYTES)
-			return this.#here(() => {
-				this.bigWrites++;
-				this.compactNow(doc, state, lastUpdateId);
-			});
+		if (!this.#writer || state.byteLength >= BIG_WRITE_BYTES)
+			return this.#here(() => this.compactNow(doc, state, lastUpdateId));
 		await this.#request({ kind: 'compact', doc, state, lastUpdateId });
 		this.committed();
 	}
