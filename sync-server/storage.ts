@@ -46,6 +46,11 @@ db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = ' + workerData.synchronous);
 db.pragma('wal_autocheckpoint = 0');
 parentPort.on('message', (m) => {
+	if (m === 'close') {
+		db.close();
+		parentPort.close();
+		return;
+	}
 	let result = null, error = null;
 	try { result = db.pragma('wal_checkpoint(PASSIVE)')[0]; } catch (err) { error = String(err && err.message || err); }
 	parentPort.postMessage({ result, error });
@@ -527,7 +532,10 @@ export class Storage implements Store {
 	close(): void {
 		const worker = this.#checkpointer;
 		this.#checkpointer = null;
-		if (worker) void worker.terminate();
+		// Asked to close, not terminated: a worker terminated while still opening its connection
+		// killed the whole process (better-sqlite3 throwing into a terminating isolate: "FATAL
+		// ERROR: v8::ToLocalChecked Empty MaybeLocal"). It is unref'd: it holds nothing open.
+		worker?.postMessage('close');
 		const writer = this.#writer;
 		this.#writer = null;
 		if (writer) writer.postMessage({ kind: 'close' } satisfies WriterRequest);

@@ -30,4 +30,25 @@ describe('WAL checkpoints', () => {
 			removeDir(dir);
 		}
 	});
+
+	it('closes a checkpointer that is still starting without taking the process down', async () => {
+		// Terminating the thread while it opened its connection crashed the process (once in the
+		// full suite). Each storage here closes at once, its directory then removed.
+		for (let i = 0; i < 30; i++) {
+			const dir = tempDataDir();
+			const storage = new Storage(dir, { synchronous: 'FULL', maxPages: 0 });
+			storage.close();
+			removeDir(dir);
+		}
+		// Still here, and the storage after them works.
+		const dir = tempDataDir();
+		try {
+			const storage = new Storage(dir, { synchronous: 'FULL', maxPages: 0 });
+			await storage.append([{ doc: 'conv:1', data: new Uint8Array(10) }]);
+			expect(storage.load('conv:1').logCount).toBe(1);
+			storage.close();
+		} finally {
+			removeDir(dir);
+		}
+	});
 });
