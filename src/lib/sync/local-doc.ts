@@ -29,6 +29,11 @@ export interface LocalDocOptions {
 	compactAbove?: number;
 	/** Quiet time after the last write before compacting (ms). */
 	idleCompactMs?: number;
+	/**
+	 * Below this size (bytes) of the biggest record, a compaction always writes the whole
+	 * document as one record; above it, records small next to that one are merged apart.
+	 */
+	mergeTailAbove?: number;
 	/** First delay before retrying a failed write (ms); it doubles, up to 10 s. */
 	retryMs?: number;
 	/**
@@ -71,6 +76,7 @@ export class LocalDoc {
 	readonly #factory: IDBFactory;
 	readonly #compactAbove: number;
 	readonly #idleCompactMs: number;
+	readonly #mergeTailAbove: number;
 	readonly #retryMs: number;
 	readonly #lifecycle: EventTarget | null;
 	readonly #onError: (error: unknown) => void;
@@ -93,6 +99,14 @@ export class LocalDoc {
 	#lastKey = 0;
 	#ownKeys = new Set<number>();
 	#storedCount = 0;
+	/**
+	 * The biggest stored record (the last full compaction's, or the biggest loaded), and the bytes
+	 * of every other record: a compaction merges those others alone while they are small next to
+	 * it, instead of encoding and writing the whole document again ({@link LocalDoc.compact}).
+	 */
+	#baseKey: number | null = null;
+	#baseBytes = 0;
+	#tailBytes = 0;
 	#compactWanted = false;
 	#running = false;
 	#failures = 0;
@@ -114,6 +128,7 @@ export class LocalDoc {
 		this.#factory = factory;
 		this.#compactAbove = options.compactAbove ?? 8;
 		this.#idleCompactMs = options.idleCompactMs ?? 2_000;
+		this.#mergeTailAbove = options.mergeTailAbove ?? 256 * 1024;
 		this.#retryMs = options.retryMs ?? 100;
 		this.#onError = options.onError ?? ((e) => console.error(`Kith storage (${name}):`, e));
 		this.#applyAfter = options.applyAfter ?? null;
@@ -333,6 +348,17 @@ export class LocalDoc {
 			0
 		);
 		this.#storedCount = keys.length;
+		this.#baseKey = null;
+		this.#baseBytes = this.#tailBytes = 0;
+		values.forEach((value, i) => {
+			const bytes = value instanceof Uint8Array ? value.byteLength : 0;
+			const key = keys[i];
+			if (typeof key === 'number' && bytes > this.#baseBytes) {
+				this.#tailBytes += this.#baseBytes;
+				this.#baseKey = key;
+				this.#baseBytes = bytes;
+			} else this.#tailBytes += bytes;
+		});
 		if (this.#storedCount > this.#compactAbove) this.#compactWanted = true;
 		this.#kick();
 	}
@@ -422,6 +448,7 @@ export class LocalDoc {
 		if (full) this.#needFullState = false;
 		if (typeof key === 'number') this.#ownKeys.add(key);
 		this.#storedCount++;
+		this.#tailBytes += update.byteLength;
 		const still: FlushWaiter[] = [];
 		for (const w of this.#flushWaiters) {
 			if (w.upTo <= this.#confirmed && !this.#needFullState) w.resolve();
@@ -430,6 +457,14 @@ export class LocalDoc {
 		this.#flushWaiters = still;
 	}
 
+	/**
+	 * Replaces the stored records by fewer. While the records written since the last full
+	 * compaction are small next to its record (under a quarter of it, which is over
+	 * `mergeTailAbove`), only they are merged, into one record beside it; otherwise the whole
+	 * document is encoded into one record. A 100,000-
+	 * message conversation is a 33 MB record: encoding it took ~0.8 s of the main thread, and
+	 * writing it again every eight posts was most of what the browser did while someone posted.
+	 */
 	async #compact(db: IDBDatabase): Promise<void> {
 		const tx = db.transaction([UPDATES_STORE], 'readwrite');
 		const done = committed(tx);
@@ -438,6 +473,18 @@ export class LocalDoc {
 			const keys = (await request(store.getAllKeys())).filter(
 				(k): k is number => typeof k === 'number'
 			);
+			const base = this.#baseKey;
+			const tailOnly =
+				base !== null &&
+				keys.includes(base) &&
+				this.#baseBytes >= this.#mergeTailAbove &&
+				this.#tailBytes * 4 < this.#baseBytes;
+			const tail = tailOnly ? keys.filter((k) => k !== base) : keys;
+			if (tailOnly && tail.length <= 1) {
+				this.#storedCount = keys.length;
+				await done;
+				return;
+			}
 			// Records another tab wrote since we loaded: into the document first, so that the merged
 			// record holds them too.
 			const foreign = keys.filter((k) => k > this.#lastKey && !this.#ownKeys.has(k));
@@ -445,12 +492,28 @@ export class LocalDoc {
 			this.doc.transact(() => {
 				for (const u of updates) if (u instanceof Uint8Array) Y.applyUpdate(this.doc, u);
 			}, this.#origin);
-			const added = request(store.add(Y.encodeStateAsUpdate(this.doc)));
-			for (const k of keys) store.delete(k);
+			let merged: Uint8Array;
+			if (tailOnly) {
+				const known = new Map(foreign.map((k, i) => [k, updates[i]]));
+				const values = await Promise.all(
+					tail.map((k) => (known.has(k) ? known.get(k) : request(store.get(k))))
+				);
+				merged = Y.mergeUpdates(values.filter((v): v is Uint8Array => v instanceof Uint8Array));
+			} else merged = Y.encodeStateAsUpdate(this.doc);
+			const added = request(store.add(merged));
+			for (const k of tail) store.delete(k);
 			const [key] = await Promise.all([added, done]);
 			this.#lastKey = typeof key === 'number' ? key : this.#lastKey;
 			this.#ownKeys.clear();
-			this.#storedCount = 1;
+			if (tailOnly) {
+				this.#storedCount = 2;
+				this.#tailBytes = merged.byteLength;
+			} else {
+				this.#storedCount = 1;
+				this.#baseKey = typeof key === 'number' ? key : null;
+				this.#baseBytes = merged.byteLength;
+				this.#tailBytes = 0;
+			}
 		} catch (error) {
 			await done.catch(() => {});
 			throw error;

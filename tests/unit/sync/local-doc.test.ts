@@ -57,6 +57,24 @@ async function readStored(
 	return { doc, records: values.length };
 }
 
+/** The stored records, as [key, bytes], by key. */
+async function readRecords(factory: IDBFactory, name = NAME): Promise<Array<[number, number]>> {
+	const db = await new Promise<IDBDatabase>((resolve, reject) => {
+		const req = factory.open(name);
+		req.onsuccess = () => resolve(req.result);
+		req.onerror = () => reject(req.error);
+	});
+	const store = db.transaction('updates', 'readonly').objectStore('updates');
+	const read = <T>(req: IDBRequest<T>) =>
+		new Promise<T>((resolve, reject) => {
+			req.onsuccess = () => resolve(req.result);
+			req.onerror = () => reject(req.error);
+		});
+	const [keys, values] = await Promise.all([read(store.getAllKeys()), read(store.getAll())]);
+	db.close();
+	return keys.map((k, i) => [k as number, (values[i] as Uint8Array).byteLength]);
+}
+
 /** A conversation document stored in `factory`, with `n` messages. */
 async function stored(factory: IDBFactory, n: number, options: LocalDocOptions = {}) {
 	const doc = channelDoc();
@@ -164,6 +182,35 @@ describe('LocalDoc', () => {
 		const after = await readStored(factory);
 		expect(after.records).toBe(1);
 		expect(projectConversation(after.doc)).toEqual(projectConversation(doc));
+		await local.close();
+	});
+
+	it('merges only the small records beside a big one, until they grow to a quarter of it', async () => {
+		const factory = new IDBFactory();
+		const options = { compactAbove: 3, mergeTailAbove: 1 };
+		// A big first record: the history, as a full compaction leaves it.
+		const first = await stored(factory, 400, options);
+		await first.local.compact();
+		await first.local.close();
+		const base = await readRecords(factory);
+		expect(base).toHaveLength(1);
+		const { doc, local } = await stored(factory, 0, options);
+		for (let i = 0; i < 6; i++) {
+			postMessage(doc, { content: `new ${i}`, created_by: alice });
+			await local.flush();
+		}
+		await local.compact();
+		const merged = await readRecords(factory);
+		// The big record untouched (same key, same bytes), the six posts merged into one.
+		expect(merged).toHaveLength(2);
+		expect(merged[0]).toEqual(base[0]);
+		expect(projectConversation((await readStored(factory)).doc)).toEqual(projectConversation(doc));
+		// Past a quarter of the big record, the whole document is written as one again.
+		for (let i = 0; i < 200; i++) postMessage(doc, { content: `more ${i}`, created_by: alice });
+		await local.flush();
+		await local.compact();
+		expect(await readRecords(factory)).toHaveLength(1);
+		expect(contents((await readStored(factory)).doc)).toHaveLength(606);
 		await local.close();
 	});
 
