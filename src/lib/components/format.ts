@@ -2,7 +2,7 @@
  * Formatting and grouping for the message list: pure functions of their inputs (time is
  * passed in), so they are tested without a browser.
  */
-import { compareIds, type Message } from '$lib/model';
+import { AppendList, compareIds, type Message } from '$lib/model';
 
 /** Messages by one author within this gap are one run (one name, one avatar). */
 export const RUN_GAP_MS = 5 * 60_000;
@@ -111,7 +111,7 @@ export interface RowOptions {
  * author within {@link RUN_GAP_MS} (same day, no divider between).
  */
 export function buildRows(messages: readonly Message[], options: RowOptions): Row[] {
-	return new RowBuilder().build(messages, options);
+	return new RowBuilder().build(AppendList.of([...messages]), options).toArray();
 }
 
 /**
@@ -119,15 +119,17 @@ export function buildRows(messages: readonly Message[], options: RowOptions): Ro
  * identity: the model keeps unchanged messages the same objects, `live-messages.svelte.ts`) are
  * kept, the same row objects, and only the rest is built. A message's rows depend only on it,
  * the one before it and what came earlier, so a post or an edit near the end of 100,000
- * messages costs a few rows, not 100,000 `Date`s (~120 ms per post before).
+ * messages costs a few rows, not 100,000 `Date`s (~120 ms per post before). Messages appended to
+ * the list the rows were built from (a post) are found without a walk, and their rows are
+ * appended to the rows built before ({@link AppendList}): a post copies neither list.
  *
  * @example
  * const builder = new RowBuilder();
  * const rows = $derived(builder.build(conversation.messages, { now: new Date(), me, readUpTo }));
  */
 export class RowBuilder {
-	#messages: readonly Message[] = [];
-	#rows: Row[] = [];
+	#messages: AppendList<Message> = AppendList.empty();
+	#rows: AppendList<Row> = AppendList.empty();
 	/** Per message (same index as #messages): the index of its row, its time, its day. */
 	#rowOf: number[] = [];
 	#times: number[] = [];
@@ -137,7 +139,7 @@ export class RowBuilder {
 	/** What the rows depend on besides the messages; a change rebuilds all. */
 	#context = '';
 
-	build(messages: readonly Message[], options: RowOptions): Row[] {
+	build(messages: AppendList<Message>, options: RowOptions): AppendList<Row> {
 		const today = dayKey(options.now);
 		const readUpTo = options.readUpTo;
 		// undefined (no divider) and null (all unread) differ: undefined is written as 0.
@@ -150,16 +152,14 @@ export class RowBuilder {
 		let from = 0;
 		if (context === this.#context) {
 			const previous = this.#messages;
-			const same = Math.min(previous.length, messages.length);
-			while (from < same && previous[from] === messages[from]) from++;
+			from = messages.sharedPrefix(previous);
 			if (from === messages.length && from === previous.length) return this.#rows;
 		}
 		this.#context = context;
 		this.#messages = messages;
 
-		// The kept rows are copied once, at the end, with the new ones: a slice and then pushes
-		// copied a 100,000-row array twice per post (the push outgrows the slice), ~5 ms each
-		// with the garbage collection they cause.
+		// The new rows are appended to the kept ones at the end: in place when every row built
+		// before is kept (a post), with one copy of the kept rows otherwise.
 		const kept = from > 0 ? this.#rowOf[from - 1]! + 1 : 0;
 		const rows: Row[] = [];
 		const rowOf = this.#rowOf;
@@ -174,10 +174,10 @@ export class RowBuilder {
 		// The local day [start, end) that `day` covers: a message inside it needs no Date.
 		let dayStart = Infinity;
 		let dayEnd = -Infinity;
-		let previous: Message | null = from > 0 ? messages[from - 1]! : null;
+		let previous: Message | null = from > 0 ? messages.get(from - 1)! : null;
 		let previousTime = from > 0 ? times[from - 1]! : 0;
 		for (let i = from; i < messages.length; i++) {
-			const message = messages[i]!;
+			const message = messages.get(i)!;
 			const time = Date.parse(message.created_at);
 			let key = day;
 			// Negated so an invalid time (NaN) takes this path too.
@@ -229,14 +229,8 @@ export class RowBuilder {
 			previous = message;
 			previousTime = time;
 		}
-		const all =
-			kept === 0
-				? rows
-				: kept === this.#rows.length
-					? this.#rows.concat(rows)
-					: this.#rows.slice(0, kept).concat(rows);
-		this.#rows = all;
-		return all;
+		this.#rows = kept === 0 ? AppendList.of(rows) : this.#rows.truncate(kept).append(rows);
+		return this.#rows;
 	}
 
 	/** Whether the rows last built hold the "unread" divider. */

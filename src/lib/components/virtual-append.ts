@@ -8,9 +8,15 @@
  * load, and the garbage of it; docs/BENCHMARKS.md). When the rows before `from` are the same
  * ones as before, their layout stands: only the rows from there on need it.
  *
- * This leans on two of the library's internals (`getMeasurementOptions`, `pendingMin`), so
- * tests/unit/ui/virtual-append.test.ts checks both that the layout equals a full one and that the
- * full pass was skipped: an upgrade that changes them fails there, not in the list.
+ * A partial layout still copied the row keys (`items.slice()`: 100,000 of them, twice a post:
+ * once for the new count and once when the new row is measured). Those rows before the first
+ * laid out one are unchanged, and every row from there on is written anew, so the keys are laid
+ * out in place instead: the layout the copy was taken from is replaced by the new one at once.
+ *
+ * This leans on three of the library's internals (`getMeasurementOptions`, `pendingMin` and the
+ * keys array `_singleLaneMeasurements.items`), so tests/unit/ui/virtual-append.test.ts checks
+ * that the layout equals a full one, that the full pass was skipped and that the keys were not
+ * copied: an upgrade that changes them fails there, not in the list.
  *
  * @example
  * const append = keepMeasurementsOnAppend(virtualizer);
@@ -51,6 +57,10 @@ export function keepMeasurementsOnAppend(virtualizer: {
 				single.flat = flat;
 			}
 		}
+		// A layout from a first row past 0 (an append, a measured row) starts from a copy of these
+		// keys; one from 0 (a shrinking count, lanes) makes a new array, so they never shrink here.
+		if (single != null && single.items.slice !== inPlace)
+			Object.defineProperty(single.items, 'slice', { value: inPlace, configurable: true });
 		last = options;
 		return options;
 	};
@@ -68,10 +78,7 @@ export function keepMeasurementsOnAppend(virtualizer: {
 	};
 }
 
-/** How many leading rows `next` shares with `previous` (the same objects). */
-export function sharedPrefix<T>(previous: readonly T[], next: readonly T[]): number {
-	const n = Math.min(previous.length, next.length);
-	let i = 0;
-	while (i < n && previous[i] === next[i]) i++;
-	return i;
+/** The keys array's `slice` for the layout's copy of it: the same array. */
+function inPlace<T>(this: T[]): T[] {
+	return this;
 }

@@ -328,6 +328,29 @@ function checkNewId(t: ConversationTypes, input: PostInput, id: string): void {
 }
 
 /**
+ * Appends `record` to a message array. Not `push`: it walks the array from its start on every
+ * call (Yjs keeps no pointer to the end; 100,000 messages: ~8 ms in Node, ~4 ms of each post in
+ * the browser). An insert at the length walks from the array's search marker nearest the end and
+ * leaves one there, so a device's consecutive posts walk one item each. Yjs drops the markers
+ * when a change from another device arrives; {@link primeAppend} walks again in idle time.
+ */
+function append(array: Y.Array<MessageRecord>, record: MessageRecord): void {
+	array.insert(array.length, [record]);
+}
+
+/**
+ * Walks the message arrays to their ends once, leaving the search markers there that let a post
+ * skip the walk ({@link append}). For idle time, after the document loads and after each change
+ * from another device (those drop the markers): the post then costs what it adds.
+ *
+ * @example requestIdleCallback(() => primeAppend(doc));
+ */
+export function primeAppend(doc: Y.Doc): void {
+	const t = conversationTypes(doc);
+	for (const array of [t.messages, t.replies]) if (array.length > 0) array.get(array.length - 1);
+}
+
+/**
  * Posts a top-level message. A message carries text, files, a voice recording, or several.
  *
  * @example postMessage(doc, { content: 'hello', created_by: me })
@@ -340,7 +363,7 @@ export function postMessage(
 	const t = conversationTypes(doc);
 	const record = makeRecord(t, conversationId(doc), input, null);
 	checkNewId(t, input, record.id);
-	doc.transact(() => t.messages.push([record]), origin);
+	doc.transact(() => append(t.messages, record), origin);
 	return record;
 }
 
@@ -381,7 +404,7 @@ export function postReply(
 	);
 	const record = makeRecord(t, conversation, input, parentId);
 	checkNewId(t, input, record.id);
-	doc.transact(() => t.replies.push([record]), origin);
+	doc.transact(() => append(t.replies, record), origin);
 	return record;
 }
 

@@ -17,6 +17,7 @@ export * from './records';
 export * from './projection';
 export * from './changes';
 export * from './identity';
+export * from './append-list';
 export * from './view';
 export * from './blob-refs';
 export * from './mentions';

@@ -6,6 +6,7 @@
  * the touched messages.
  */
 import type * as Y from 'yjs';
+import { AppendList } from './append-list';
 import { describeChanges, reactionsFor } from './changes';
 import { conversationTypes, type ConversationTypes } from './conversation';
 import { compareIds } from './ids';
@@ -28,7 +29,7 @@ export class MessagesView {
 	#records = new Map<string, MessageRecord>();
 	/** Reply ids per parent (deleted replies count, as in readMessages). */
 	#replies = new Map<string, Set<string>>();
-	#messages: Message[] = [];
+	#messages: AppendList<Message> = AppendList.empty();
 
 	constructor(doc: Y.Doc) {
 		this.#doc = doc;
@@ -36,8 +37,12 @@ export class MessagesView {
 		this.#rebuild();
 	}
 
-	/** Top-level messages, oldest first; a new array whenever something in it changed. */
-	get messages(): Message[] {
+	/**
+	 * Top-level messages, oldest first; a new list whenever something in it changed. A message
+	 * that sorts after all the others (a post, most messages that arrive) is appended to the
+	 * list in O(1); any other change copies it.
+	 */
+	get messages(): AppendList<Message> {
 		return this.#messages;
 	}
 
@@ -51,8 +56,8 @@ export class MessagesView {
 		const top: MessageRecord[] = [];
 		for (const r of this.#records.values()) if (r.parent_message_id === null) top.push(r);
 		top.sort((a, b) => compareIds(a.id, b.id));
-		this.#messages = top.map((r) =>
-			toMessage(this.#t, r, reactions.get(r.id), this.#replies.get(r.id)?.size ?? 0)
+		this.#messages = AppendList.of(
+			top.map((r) => toMessage(this.#t, r, reactions.get(r.id), this.#replies.get(r.id)?.size ?? 0))
 		);
 	}
 
@@ -94,15 +99,17 @@ export class MessagesView {
 		for (const id of c.edits.keys()) touched.add(id);
 		for (const change of c.reactions) touched.add(change.messageId);
 
+		// Messages that sort after every other one are appended (`tail`); anything else is done
+		// on a copy (`next`). Positions in the copy equal those in the list until it is changed.
 		let next: Message[] | null = null;
+		const tail: Message[] = [];
 		const reactions = reactionsFor(this.#doc, touched);
 		for (const id of touched) {
 			const record = this.#records.get(id);
-			// Positions in `next` equal those in `messages` until `next` is first changed.
-			const pos = search(next ?? this.#messages, id);
+			const pos = next ? search(next, id) : search(this.#messages, id, tail);
 			if (!record || record.parent_message_id !== null) {
 				// Gone, or a reply (replies live in threads): only its absence matters here.
-				if (pos.found) (next ??= [...this.#messages]).splice(pos.index, 1);
+				if (pos.found) (next ??= this.#copy(tail)).splice(pos.index, 1);
 				continue;
 			}
 			const message = toMessage(
@@ -111,23 +118,42 @@ export class MessagesView {
 				reactions.get(id),
 				this.#replies.get(id)?.size ?? 0
 			);
-			next ??= [...this.#messages];
+			if (!next && !pos.found && pos.index === this.#messages.length + tail.length) {
+				tail.push(message);
+				continue;
+			}
+			next ??= this.#copy(tail);
 			if (pos.found) next[pos.index] = message;
 			else next.splice(pos.index, 0, message);
 		}
-		if (!next) return false;
-		this.#messages = next;
+		if (next) this.#messages = AppendList.of(next);
+		else if (tail.length) this.#messages = this.#messages.append(tail);
+		else return false;
 		return true;
+	}
+
+	#copy(tail: Message[]): Message[] {
+		const all = this.#messages.toArray();
+		for (const m of tail) all.push(m);
+		tail.length = 0;
+		return all;
 	}
 }
 
-/** Binary search by id in messages sorted by id. */
-function search(messages: readonly Message[], id: string): { found: boolean; index: number } {
+/** Binary search by id in messages sorted by id (`list`, then `tail` after it). */
+function search(
+	list: AppendList<Message> | readonly Message[],
+	id: string,
+	tail: readonly Message[] = []
+): { found: boolean; index: number } {
+	const n = list.length;
+	const at = (i: number) =>
+		i < n ? (Array.isArray(list) ? list[i] : (list as AppendList<Message>).get(i))! : tail[i - n]!;
 	let lo = 0;
-	let hi = messages.length;
+	let hi = n + tail.length;
 	while (lo < hi) {
 		const mid = (lo + hi) >> 1;
-		const c = compareIds(messages[mid]!.id, id);
+		const c = compareIds(at(mid).id, id);
 		if (c === 0) return { found: true, index: mid };
 		if (c < 0) lo = mid + 1;
 		else hi = mid;

@@ -4,6 +4,7 @@ import type { IndexPage } from '$lib/db';
 import type { DeliveryTracker, DeviceHoldings } from '$lib/sync';
 import {
 	addMember,
+	AppendList,
 	conversationTypes,
 	deleteMessage,
 	editMessage,
@@ -81,6 +82,7 @@ export class ConversationState {
 	#subscribeHoldings: () => void = $state.raw(() => {});
 	/** The index's page while the document loads; null once it is live (or opened loaded). */
 	#page: IndexPage | null = $state.raw(null);
+	readonly #pageMessages = $derived(this.#page ? AppendList.of([...this.#page.messages]) : null);
 	readonly #live: Promise<void>;
 	// Rebuilt whole from the members snapshot, never mutated: a plain Set is right here.
 	// eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -146,8 +148,8 @@ export class ConversationState {
 	}
 
 	/** Top-level messages, oldest first, with edits, reactions and reply counts merged. */
-	get messages(): Message[] {
-		return this.#page ? this.#page.messages : this.#messages.value;
+	get messages(): AppendList<Message> {
+		return this.#pageMessages ?? this.#messages.value;
 	}
 
 	/**

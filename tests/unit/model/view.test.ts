@@ -64,8 +64,8 @@ describe('MessagesView', () => {
 				} else {
 					purgeDeleted(prng.bool(gen) ? a : b);
 				}
-				expect(va.view.messages).toEqual(readMessages(a));
-				expect(vb.view.messages).toEqual(readMessages(b));
+				expect(va.view.messages.toArray()).toEqual(readMessages(a));
+				expect(vb.view.messages.toArray()).toEqual(readMessages(b));
 			}
 			while (inflight.length > 0) {
 				const m = inflight.shift()!;
@@ -73,9 +73,9 @@ describe('MessagesView', () => {
 			}
 			purgeDeleted(a);
 			purgeDeleted(b);
-			expect(va.view.messages).toEqual(readMessages(a));
-			expect(vb.view.messages).toEqual(readMessages(b));
-			expect(va.view.messages).toEqual(vb.view.messages);
+			expect(va.view.messages.toArray()).toEqual(readMessages(a));
+			expect(vb.view.messages.toArray()).toEqual(readMessages(b));
+			expect(va.view.messages.toArray()).toEqual(vb.view.messages.toArray());
 		}
 	);
 
@@ -102,7 +102,22 @@ describe('MessagesView', () => {
 			.push([{ ...records[0]!, id: idAt(T0 + 10_000, 1), content: 'newest' }]);
 		expect(view.messages).not.toBe(before);
 		expect(view.messages.at(-1)?.content).toBe('newest');
-		expect(view.messages[0]).toBe(before[0]);
-		expect(view.messages).toEqual(readMessages(doc));
+		expect(view.messages.get(0)).toBe(before.get(0));
+		expect(view.messages.toArray()).toEqual(readMessages(doc));
+		// Appended: the list before is unchanged, and the new one shares its items.
+		expect(before).toHaveLength(3_000);
+		expect(view.messages.sharedPrefix(before)).toBe(3_000);
+
+		// A message that sorts before the newest (a clock behind) is inserted in a copy.
+		const appended = view.messages;
+		doc
+			.getArray<MessageRecord>(ConversationKey.messages)
+			.push([{ ...records[0]!, id: idAt(T0 + 5_000, 1), content: 'late' }]);
+		expect(view.messages.toArray()).toEqual(readMessages(doc));
+		expect(appended.toArray().map((m) => m.content)).toEqual([
+			...records.map((r) => r.content),
+			'newest'
+		]);
+		expect(view.messages.get(3_000)?.content).toBe('late');
 	});
 });

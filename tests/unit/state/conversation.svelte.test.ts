@@ -82,19 +82,19 @@ describe('ConversationState', () => {
 		ada.edit(posted.id, 'hello');
 		flushSync();
 		expect(contents.at(-1)).toEqual(['hello']);
-		expect(ada.messages[0]!.edited_at).not.toBeNull();
+		expect(ada.messages.get(0)!.edited_at).not.toBeNull();
 
 		expect(ada.react(posted.id, '👍')).toBe(true);
 		new ConversationState(doc, BO).react(posted.id, '👍');
 		flushSync();
-		expect(ada.messages[0]!.reactions).toEqual({ '👍': [ADA, BO] });
+		expect(ada.messages.get(0)!.reactions).toEqual({ '👍': [ADA, BO] });
 		expect(ada.react(posted.id, '👍')).toBe(false);
 		flushSync();
-		expect(ada.messages[0]!.reactions).toEqual({ '👍': [BO] });
+		expect(ada.messages.get(0)!.reactions).toEqual({ '👍': [BO] });
 
 		ada.remove(posted.id);
 		flushSync();
-		expect(ada.messages[0]!.deleted_at).not.toBeNull();
+		expect(ada.messages.get(0)!.deleted_at).not.toBeNull();
 		expect(contents.at(-1)).toEqual(['']);
 		stop();
 	});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Message } from '../../../src/lib/model';
+import { AppendList, type Message } from '../../../src/lib/model';
 import {
 	RUN_GAP_MS,
 	RowBuilder,
@@ -137,23 +137,24 @@ describe('RowBuilder', () => {
 				id += 1 + Math.floor(next() * 3);
 				return msg(String(id), authors[Math.floor(next() * authors.length)]!, new Date(clock));
 			};
-			let messages = Array.from({ length: 20 }, fresh);
-			const readUpTo = [undefined, null, messages[10]!.id][seed % 3];
+			let messages = AppendList.of(Array.from({ length: 20 }, fresh));
+			const readUpTo = [undefined, null, messages.get(10)!.id][seed % 3];
 			const options: RowOptions = { now: NOW, me: 'ada', readUpTo, locale: 'en-US' };
 			const builder = new RowBuilder();
 			for (let step = 0; step < 60; step++) {
 				const r = next();
 				const at = Math.floor(next() * messages.length);
-				messages = [...messages];
-				if (r < 0.5 || messages.length === 0) messages.push(fresh());
+				// Appends share the list's items, as the live view's do; other changes copy.
+				const copy = messages.toArray();
+				if (r < 0.5 || messages.length === 0) messages = messages.append([fresh()]);
 				else if (r < 0.7)
-					messages[at] = { ...messages[at]!, content: 'edited', edited_at: NOW.toISOString() };
-				else if (r < 0.85)
-					messages[at] = { ...messages[at]!, content: '', deleted_at: NOW.toISOString() };
-				else if (r < 0.93) messages.splice(at, 1);
-				else messages[at] = { ...messages[at]!, created_by: 'ada' };
+					copy[at] = { ...copy[at]!, content: 'edited', edited_at: NOW.toISOString() };
+				else if (r < 0.85) copy[at] = { ...copy[at]!, content: '', deleted_at: NOW.toISOString() };
+				else if (r < 0.93) copy.splice(at, 1);
+				else copy[at] = { ...copy[at]!, created_by: 'ada' };
+				if (r >= 0.5 && copy.length > 0) messages = AppendList.of(copy);
 				const rows = builder.build(messages, options);
-				expect(rows).toEqual(buildRows(messages, options));
+				expect(rows.toArray()).toEqual(buildRows(messages.toArray(), options));
 				expect(builder.hasUnread).toBe(rows.some((row) => row.kind === 'unread'));
 			}
 		}
@@ -167,21 +168,31 @@ describe('RowBuilder', () => {
 		];
 		const options: RowOptions = { now: NOW, me: 'ada', readUpTo: '1' };
 		const builder = new RowBuilder();
-		const before = builder.build(messages, options);
-		const after = builder.build([...messages, msg('4', 'ada', minutes(1))], options);
-		expect(after.slice(0, before.length)).toEqual(before);
-		before.forEach((row, i) => expect(after[i]).toBe(row));
+		const list = AppendList.of(messages);
+		const before = builder.build(list, options);
+		const beforeRows = before.toArray();
+		const after = builder.build(list.append([msg('4', 'ada', minutes(1))]), options);
+		expect(after.toArray().slice(0, before.length)).toEqual(before.toArray());
+		// Appended to: the rows before are unchanged and shared.
+		expect(before.toArray()).toEqual(beforeRows);
+		beforeRows.forEach((row, i) => expect(after.get(i)).toBe(row));
+		expect(after.sharedPrefix(before)).toBe(before.length);
 		expect(after.map((r) => r.key)).toEqual([...before.map((r) => r.key), '4']);
 		expect(
-			builder.build(
-				after.flatMap((r) => (r.kind === 'message' ? [r.message] : [])),
-				options
-			)
-		).toEqual(after);
+			builder
+				.build(
+					AppendList.of(after.toArray().flatMap((r) => (r.kind === 'message' ? [r.message] : []))),
+					options
+				)
+				.toArray()
+		).toEqual(after.toArray());
 	});
 
 	it('rebuilds everything when the day, the reader or the read marker changes', () => {
-		const messages = [msg('1', 'bo', minutes(60 * 24 + 5)), msg('2', 'bo', minutes(5))];
+		const messages = AppendList.of([
+			msg('1', 'bo', minutes(60 * 24 + 5)),
+			msg('2', 'bo', minutes(5))
+		]);
 		const builder = new RowBuilder();
 		const labels = (now: Date, readUpTo: string | null | undefined) =>
 			builder

@@ -1,6 +1,6 @@
 import { Virtualizer, type VirtualizerOptions } from '@tanstack/virtual-core';
 import { describe, expect, it } from 'vitest';
-import { keepMeasurementsOnAppend, sharedPrefix } from '../../../src/lib/components/virtual-append';
+import { keepMeasurementsOnAppend } from '../../../src/lib/components/virtual-append';
 
 /** A virtualizer with no element (layout only), its keys and estimates counted. */
 function list(keys: string[], measured: Map<string, number>) {
@@ -22,6 +22,9 @@ function list(keys: string[], measured: Map<string, number>) {
 	return { v, calls, setCount: (count: number) => v.setOptions({ ...v.options, count }) };
 }
 
+const internals = (v: Virtualizer<Element, Element>) =>
+	(v as unknown as { _singleLaneMeasurements: { items: unknown[] } })._singleLaneMeasurements;
+
 const layout = (v: Virtualizer<Element, Element>) => {
 	v.getTotalSize();
 	return Array.from({ length: v.options.count }, (_, i) => {
@@ -42,9 +45,16 @@ describe('keepMeasurementsOnAppend', () => {
 		measured.set('day-x', 40);
 		v.itemSizeCache.set('day-x', 40);
 		calls.keys = 0;
+		const keysBefore = internals(v).items;
 		append(setCount, keys.length, 10_000);
 		// Only the three new rows: a full layout asks for all 10,003 keys.
 		expect(calls.keys).toBeLessThan(10);
+		// Laid out in the keys array of the layout before, not in a copy of it.
+		expect(internals(v).items).toBe(keysBefore);
+		// A row measured afterwards is laid out there too.
+		v.resizeItem(10_002, 50);
+		measured.set('m10001', 50);
+		expect(internals(v).items).toBe(keysBefore);
 		const fresh = list(keys, measured).v;
 		expect(layout(v)).toEqual(layout(fresh));
 		expect(v.getTotalSize()).toBe(fresh.getTotalSize());
@@ -66,20 +76,4 @@ describe('keepMeasurementsOnAppend', () => {
 		expect(calls.keys).toBeGreaterThanOrEqual(keys.length);
 		expect(layout(v)).toEqual(layout(list(keys, measured).v));
 	});
-});
-
-describe('sharedPrefix', () => {
-	const a = { id: 'a' };
-	const b = { id: 'b' };
-	const c = { id: 'c' };
-	const cases: Array<[previous: object[], next: object[], shared: number]> = [
-		[[], [a], 0],
-		[[a, b], [a, b, c], 2],
-		[[a, b], [a, { id: 'b' }, c], 1],
-		[[a, b, c], [a, b], 2]
-	];
-	for (const [previous, next, shared] of cases)
-		it(`finds ${shared} shared of ${previous.length} → ${next.length} rows`, () => {
-			expect(sharedPrefix(previous, next)).toBe(shared);
-		});
 });
