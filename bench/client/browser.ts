@@ -79,6 +79,7 @@ export async function startClientEnv(): Promise<ClientEnv> {
 /** The probe's API in the page (bench/client/probe.js). */
 export type ProbeFn =
 	| 'expectText'
+	| 'elapsed'
 	| 'expectResults'
 	| 'startFrames'
 	| 'stopFrames'

@@ -95,13 +95,24 @@ try {
 		// One untraced pass first (the open, the first post's warm-up), as profile.ts does.
 		await postScenario(bench, { messages, posts: 1 });
 		await start();
-		// A CPU profile beside the trace, for the functions' names (build unminified to read them).
-		await device.cdp.send('Profiler.enable');
-		await device.cdp.send('Profiler.setSamplingInterval', { interval: 250 });
-		await device.cdp.send('Profiler.start');
-		result = await postScenario(bench, { messages, posts: 30, reopen: false });
-		const { profile } = await device.cdp.send('Profiler.stop');
-		writeFileSync(`/tmp/kith-${scenario}-${messages}.cpuprofile`, JSON.stringify(profile));
+		// A CPU profile beside the trace, for the functions' names (build unminified to read them);
+		// KITH_NO_PROFILE=1 leaves it out, as it slows the page and grows its heap.
+		const profiled = !process.env.KITH_NO_PROFILE;
+		if (profiled) {
+			await device.cdp.send('Profiler.enable');
+			await device.cdp.send('Profiler.setSamplingInterval', { interval: 250 });
+			await device.cdp.send('Profiler.start');
+		}
+		result = await postScenario(bench, {
+			messages,
+			posts: Number(process.env.KITH_POSTS ?? 30),
+			// KITH_REOPEN=1: the traced pass opens the conversation first, as the bench does.
+			reopen: !!process.env.KITH_REOPEN
+		});
+		if (profiled) {
+			const { profile } = await device.cdp.send('Profiler.stop');
+			writeFileSync(`/tmp/kith-${scenario}-${messages}.cpuprofile`, JSON.stringify(profile));
+		}
 	} else if (scenario === 'coldOpen') {
 		// One untraced pass first: the same state every traced pass starts from. The traced
 		// pass ends at the paint (with a CPU profile beside it for the functions' names).

@@ -38,10 +38,40 @@
 	}
 
 	/** Calls back with the time after the next frame has been produced. */
+	/** The pending `b.elapsed` calls, each checked whenever a time is recorded. */
+	const waiters = new Set();
+	function recorded() {
+		for (const w of waiters) w();
+	}
+
+	/**
+	 * Resolves with `b[end] - b[start]` once both are recorded (or rejects after `timeoutMs`):
+	 * one call awaited instead of polling the page from the harness every 20 ms, which took the
+	 * main thread in the middle of what is measured.
+	 */
+	b.elapsed = (end, start, timeoutMs) =>
+		new Promise((resolve, reject) => {
+			const timer = setTimeout(() => {
+				waiters.delete(check);
+				reject(new Error(`${end} was not recorded within ${timeoutMs} ms`));
+			}, timeoutMs);
+			const check = () => {
+				if (b[end] === null || b[start] === null) return;
+				waiters.delete(check);
+				clearTimeout(timer);
+				resolve(b[end] - b[start]);
+			};
+			waiters.add(check);
+			check();
+		});
+
 	function afterPaint(cb) {
 		requestAnimationFrame(() => {
 			const ch = new MessageChannel();
-			ch.port1.onmessage = () => cb(performance.now());
+			ch.port1.onmessage = () => {
+				cb(performance.now());
+				recorded();
+			};
 			ch.port2.postMessage(null);
 		});
 	}

@@ -56,7 +56,11 @@ try {
 		await start(device.cdp);
 		result =
 			scenario === 'post'
-				? await postScenario(bench, { messages, posts: 5, reopen: false })
+				? await postScenario(bench, {
+						messages,
+						posts: Number(process.env.POSTS ?? 5),
+						reopen: false
+					})
 				: scenario === 'scroll'
 					? await scrollScenario(bench, { messages, stepPx: 800, maxSeconds: 10 })
 					: scenario === 'search'

@@ -217,19 +217,7 @@ export async function postScenario(
 		await box.fill(text);
 		await probe(page, 'expectText', text);
 		await box.press('Enter');
-		const handle = await page.waitForFunction(
-			() => {
-				const b = (
-					window as unknown as {
-						__bench: { enterAt: number | null; textPaintedAt: number | null };
-					}
-				).__bench;
-				return b.textPaintedAt !== null && b.enterAt !== null ? b.textPaintedAt - b.enterAt : null;
-			},
-			null,
-			{ timeout: 30_000, polling: 20 }
-		);
-		latencies.push((await handle.jsonValue()) as number);
+		latencies.push(await probe<number>(page, 'elapsed', 'textPaintedAt', 'enterAt', 30_000));
 		await sleep(150);
 	}
 	const tasks = await probe<LongTask[]>(page, 'longTasksSince', t0);
@@ -262,6 +250,22 @@ export async function postScenario(
 const RESULTS = 'section[aria-label="Search results"]';
 
 /**
+ * The search scenario's queries over a seeded conversation of `messages`: `m<i>` markers (a few
+ * hits each, as prefixes) and pairs of common words (many hits), alternately.
+ */
+export function searchQueries(count: number, messages: number): string[] {
+	return Array.from({ length: count }, (_, i) =>
+		i % 2 === 0
+			? `m${1 + ((i * 7919 + 4999) % (messages - 1))}`
+			: messageText(i * 37 + 5)
+					.replace(/[*`]/g, '')
+					.split(' ')
+					.slice(1, 3)
+					.join(' ')
+	);
+}
+
+/**
  * 4. Search across the conversation on the device: a query typed into the box labelled
  * "Search messages" (one input event, as a paste) → the results (links in the "Search
  * results" region) changed and painted. The box searches a first input at once (it waits only
@@ -283,15 +287,7 @@ export async function searchScenario(
 		throw new SkipScenario(
 			'this build has no search box labelled "Search messages" (search is not merged yet)'
 		);
-	const queries = Array.from({ length: opts.queries }, (_, i) =>
-		i % 2 === 0
-			? `m${1 + ((i * 7919 + 4999) % (opts.messages - 1))}`
-			: messageText(i * 37 + 5)
-					.replace(/[*`]/g, '')
-					.split(' ')
-					.slice(1, 3)
-					.join(' ')
-	);
+	const queries = searchQueries(opts.queries, opts.messages);
 	const measure = async (q: string): Promise<number> => {
 		await field.fill('');
 		await page.waitForFunction((sel) => !document.querySelector(`${sel} a`), RESULTS, {
@@ -300,21 +296,7 @@ export async function searchScenario(
 		await sleep(200);
 		await probe(page, 'expectResults', RESULTS);
 		await field.fill(q);
-		const handle = await page.waitForFunction(
-			() => {
-				const b = (
-					window as unknown as {
-						__bench: { inputAt: number | null; resultsPaintedAt: number | null };
-					}
-				).__bench;
-				return b.resultsPaintedAt !== null && b.inputAt !== null
-					? b.resultsPaintedAt - b.inputAt
-					: null;
-			},
-			null,
-			{ timeout: 30_000, polling: 20 }
-		);
-		return (await handle.jsonValue()) as number;
+		return probe<number>(page, 'elapsed', 'resultsPaintedAt', 'inputAt', 30_000);
 	};
 	// The first search after opening the app warms what later ones reuse: shown apart.
 	const firstQueryMs = round(await measure('ships tomorrow'));

@@ -17,8 +17,7 @@
 import { writeFileSync } from 'node:fs';
 import { openConversation, probe, settle, waitLive } from '../client/browser.ts';
 import { summarize, type Profile } from '../client/cpu-profile.ts';
-import { ClientBench, quantile } from '../client/scenarios.ts';
-import { messageText } from '../client/seed.ts';
+import { ClientBench, quantile, searchQueries } from '../client/scenarios.ts';
 
 const args = process.argv.slice(2);
 const messages = Number(args.find((a) => /^\d+$/.test(a)) ?? 100_000);
@@ -29,15 +28,7 @@ const trace = args.includes('--trace');
 const RESULTS = 'section[aria-label="Search results"]';
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
-const queries = Array.from({ length: 30 }, (_, i) =>
-	i % 2 === 0
-		? `m${1 + ((i * 7919 + 4999) % (messages - 1))}`
-		: messageText(i * 37 + 5)
-				.replace(/[*`]/g, '')
-				.split(' ')
-				.slice(1, 3)
-				.join(' ')
-);
+const queries = searchQueries(30, messages);
 
 const bench = new ClientBench();
 try {
@@ -56,25 +47,10 @@ try {
 		await new Promise((r) => setTimeout(r, 200));
 		await probe(page, 'expectResults', RESULTS);
 		await field.fill(q);
-		const handle = await page.waitForFunction(
-			() => {
-				const b = (
-					window as unknown as {
-						__bench: {
-							inputAt: number | null;
-							resultsSeenAt: number | null;
-							resultsPaintedAt: number | null;
-						};
-					}
-				).__bench;
-				return b.resultsPaintedAt !== null && b.inputAt !== null && b.resultsSeenAt !== null
-					? { ms: b.resultsPaintedAt - b.inputAt, frame: b.resultsPaintedAt - b.resultsSeenAt }
-					: null;
-			},
-			null,
-			{ timeout: 30_000, polling: 20 }
-		);
-		return (await handle.jsonValue()) as { ms: number; frame: number };
+		// Awaited in the page, as the bench's scenario does (no polling from here).
+		const ms = await probe<number>(page, 'elapsed', 'resultsPaintedAt', 'inputAt', 30_000);
+		const frame = await probe<number>(page, 'elapsed', 'resultsPaintedAt', 'resultsSeenAt', 1_000);
+		return { ms, frame };
 	};
 	const first = await measure('ships tomorrow');
 	if (profile) {
