@@ -62,6 +62,39 @@ function rng(seed: number): () => number {
 	};
 }
 
+/** A top-level message's index row with nothing but text. */
+function row(
+	id: string,
+	created_at: string,
+	content: string,
+	created_by: string,
+	conversation_id: string
+): MessageIndexRow {
+	return {
+		id,
+		created_at,
+		content,
+		created_by,
+		reactions: {},
+		conversation_id,
+		file_attachments: [],
+		parent_message_id: null,
+		audio_url: null,
+		edited_at: null,
+		deleted: false
+	};
+}
+
+/** Stores rows and their words as the app's indexer does (one transaction per batch). */
+async function store(target: KithDb, rows: MessageIndexRow[]): Promise<void> {
+	const stored = rows.map(withWords);
+	const words = await target.transaction('rw', [target.messages, target.search_words], async () => {
+		await target.messages.bulkPut(stored);
+		return putVocabulary(target, stored);
+	});
+	rememberVocabulary(target, words);
+}
+
 window.kithBench = {
 	async fill(n, seed) {
 		const random = rng(seed);
@@ -84,31 +117,17 @@ window.kithBench = {
 			const rows: MessageIndexRow[] = [];
 			for (let j = i; j < Math.min(n, i + 1_000); j++) {
 				const words = Array.from({ length: 6 + Math.floor(random() * 12) }, pick);
-				rows.push({
-					id: String(1_000_000_000 + j),
-					created_at: new Date(t0 + j * 1_000).toISOString(),
-					content: words.join(' '),
-					created_by: `user${Math.floor(random() * 50)}`,
-					reactions: {},
-					conversation_id: String(7_000 + Math.floor(random() * 20)),
-					file_attachments: [],
-					parent_message_id: null,
-					audio_url: null,
-					edited_at: null,
-					deleted: false
-				});
+				rows.push(
+					row(
+						String(1_000_000_000 + j),
+						new Date(t0 + j * 1_000).toISOString(),
+						words.join(' '),
+						`user${Math.floor(random() * 50)}`,
+						String(7_000 + Math.floor(random() * 20))
+					)
+				);
 			}
-			const stored = rows.map(withWords);
-			const target = db;
-			const words = await target.transaction(
-				'rw',
-				[target.messages, target.search_words],
-				async () => {
-					await target.messages.bulkPut(stored);
-					return putVocabulary(target, stored);
-				}
-			);
-			rememberVocabulary(target, words);
+			await store(db, rows);
 		}
 		return { ms: performance.now() - start, vocabulary };
 	},
@@ -131,31 +150,17 @@ window.kithBench = {
 			const rows: MessageIndexRow[] = [];
 			for (let j = i; j < Math.min(n + 1, i + 1_000); j++) {
 				t = Math.floor(end - span + (j * span) / n);
-				rows.push({
-					id: ids.next(),
-					created_at: new Date(t).toISOString(),
-					content: j === n ? `m${j} the newest message of all` : messageText(j),
-					created_by: j % 3 === 0 ? 'bot' : 'person',
-					reactions: {},
-					conversation_id: '7000',
-					file_attachments: [],
-					parent_message_id: null,
-					audio_url: null,
-					edited_at: null,
-					deleted: false
-				});
+				rows.push(
+					row(
+						ids.next(),
+						new Date(t).toISOString(),
+						j === n ? `m${j} the newest message of all` : messageText(j),
+						j % 3 === 0 ? 'bot' : 'person',
+						'7000'
+					)
+				);
 			}
-			const stored = rows.map(withWords);
-			const target = db;
-			const words = await target.transaction(
-				'rw',
-				[target.messages, target.search_words],
-				async () => {
-					await target.messages.bulkPut(stored);
-					return putVocabulary(target, stored);
-				}
-			);
-			rememberVocabulary(target, words);
+			await store(db, rows);
 		}
 		return { ms: performance.now() - start, reused: false };
 	},

@@ -1,3 +1,5 @@
+import { cancelIdle, requestIdle } from '$lib/state/idle-callback';
+
 /**
  * Runs `fn` once the next frame has been produced and the page is idle (or after `timeoutMs`
  * at the latest), for work that must not hold that frame back: the search results past the
@@ -12,10 +14,14 @@ export function afterPaint(fn: () => void, timeoutMs = 100): () => void {
 	// current idle period: asked for from the frame's own callback, it waits until after it.
 	let frame: number | null = requestAnimationFrame(() => {
 		frame = null;
-		idle = requestIdle(() => {
-			idle = null;
-			fn();
-		}, timeoutMs);
+		// Safari has no requestIdleCallback: a task after the frame stands in.
+		idle = requestIdle(
+			() => {
+				idle = null;
+				fn();
+			},
+			{ timeout: timeoutMs }
+		);
 	});
 	return () => {
 		if (frame !== null) cancelAnimationFrame(frame);
@@ -23,11 +29,3 @@ export function afterPaint(fn: () => void, timeoutMs = 100): () => void {
 		frame = idle = null;
 	};
 }
-
-// Safari has no requestIdleCallback: a task after the frame stands in.
-const requestIdle: (fn: () => void, timeout: number) => number =
-	typeof requestIdleCallback === 'function'
-		? (fn, timeout) => requestIdleCallback(fn, { timeout })
-		: (fn) => setTimeout(fn, 0) as unknown as number;
-const cancelIdle: (handle: number) => void =
-	typeof cancelIdleCallback === 'function' ? cancelIdleCallback : clearTimeout;

@@ -1,3 +1,9 @@
+import {
+	cancelIdle,
+	requestIdle as requestIdleWith,
+	type IdleDeadline
+} from '$lib/state/idle-callback';
+
 /**
  * Work done in the browser's idle time, a slice at a time, so that it never makes a long task
  * of its own: each slice stops when the idle period (or {@link SLICE_MS}) runs out and the rest
@@ -48,13 +54,5 @@ export class IdleQueue {
 export const SLICE_MS = 8;
 
 // Safari has no requestIdleCallback: a timeout with a fixed budget stands in.
-export const requestIdle: (fn: (deadline: { timeRemaining(): number }) => void) => number =
-	typeof requestIdleCallback === 'function'
-		? (fn) => requestIdleCallback(fn)
-		: (fn) =>
-				setTimeout(() => {
-					const start = performance.now();
-					fn({ timeRemaining: () => SLICE_MS - (performance.now() - start) });
-				}, 50) as unknown as number;
-const cancelIdle: (handle: number) => void =
-	typeof cancelIdleCallback === 'function' ? cancelIdleCallback : clearTimeout;
+export const requestIdle = (fn: (deadline: IdleDeadline) => void): number =>
+	requestIdleWith(fn, { fallbackDelay: 50, fallbackBudget: SLICE_MS });

@@ -8,6 +8,7 @@ import {
 	readMessages,
 	type Message
 } from '$lib/model';
+import { cancelIdle, requestIdle } from './idle-callback';
 
 /**
  * A conversation's top-level messages for the UI, kept by the model's incremental
@@ -32,10 +33,13 @@ export class LiveMessages {
 			// of its messages out of the keypress (primeAppend), redone after others' changes.
 			let primer: number | null = null;
 			const prime = () => {
-				primer ??= whenIdle(() => {
-					primer = null;
-					primeAppend(doc);
-				});
+				primer ??= requestIdle(
+					() => {
+						primer = null;
+						primeAppend(doc);
+					},
+					{ timeout: 2_000, fallbackDelay: 200 }
+				);
 			};
 			const onTransaction = (tr: Y.Transaction) => {
 				if (view.apply(tr)) update();
@@ -58,11 +62,3 @@ export class LiveMessages {
 		return this.#view?.messages ?? AppendList.of(readMessages(this.#doc));
 	}
 }
-
-// Safari has no requestIdleCallback (nor has Node, where the unit tests run): a timeout instead.
-const whenIdle: (fn: () => void) => number =
-	typeof requestIdleCallback === 'function'
-		? (fn) => requestIdleCallback(fn, { timeout: 2_000 })
-		: (fn) => setTimeout(fn, 200) as unknown as number;
-const cancelIdle: (handle: number) => void =
-	typeof cancelIdleCallback === 'function' ? cancelIdleCallback : clearTimeout;
