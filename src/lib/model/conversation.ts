@@ -8,6 +8,7 @@ import { check, ValidationError } from './errors';
 import { directMessageId, newId } from './ids';
 import { localOrigin, type Origin } from './origin';
 import { prefers } from './records';
+import { recordIndex } from './record-index';
 import {
 	ConversationKey,
 	CONVERSATION_KINDS,
@@ -318,13 +319,32 @@ export function locateMessage(t: ConversationTypes, id: string): Located | null 
 }
 
 /**
+ * Finds a message by id: which array holds the record in force, and the record. O(1) from the
+ * arrays' {@link recordIndex} (a reaction, an edit or a reply in a 100,000-message channel
+ * walked both arrays: 10–30 ms); inside a transaction, whose changes the index has not seen
+ * yet, by {@link locateMessage}.
+ */
+export function findMessage(
+	t: ConversationTypes,
+	id: string
+): { array: Y.Array<MessageRecord>; record: MessageRecord } | null {
+	const doc = t.messages.doc;
+	if (doc === null || doc._transaction !== null) return locateMessage(t, id);
+	for (const array of [t.messages, t.replies]) {
+		const record = recordIndex(array).get(id);
+		if (record) return { array, record };
+	}
+	return null;
+}
+
+/**
  * A given id must be new. A generated one is: this device's generator never repeats itself,
  * and another device's concurrent collision could not be seen here anyway (ids.ts). Skipping
  * the scan keeps posting O(1) in a 100,000-message channel (the scan cost ~5 ms there).
  */
 function checkNewId(t: ConversationTypes, input: PostInput, id: string): void {
 	if (input.id === undefined) return;
-	check(!locateMessage(t, id), 'already_exists', `A message with id ${id} already exists.`);
+	check(!findMessage(t, id), 'already_exists', `A message with id ${id} already exists.`);
 }
 
 /**
@@ -391,7 +411,7 @@ export function postReply(
 	const t = conversationTypes(doc);
 	const conversation = conversationId(doc);
 	checkId(parentId, 'parent message id');
-	const parent = locateMessage(t, parentId);
+	const parent = findMessage(t, parentId);
 	check(
 		parent !== null,
 		'unknown_parent',
@@ -408,9 +428,14 @@ export function postReply(
 	return record;
 }
 
-function locateLive(t: ConversationTypes, id: string): Located {
+/** `find`'s answer for a message that exists and is not deleted; throws otherwise. */
+function findLive<Found extends { record: MessageRecord }>(
+	t: ConversationTypes,
+	id: string,
+	find: (t: ConversationTypes, id: string) => Found | null
+): Found {
 	checkId(id, 'message id');
-	const found = locateMessage(t, id);
+	const found = find(t, id);
 	check(found !== null, 'unknown_message', `There is no message ${id} in this conversation.`);
 	check(!found.record.deleted_at, 'message_deleted', 'This message has been deleted.');
 	return found;
@@ -424,7 +449,7 @@ export function editMessage(
 	origin: Origin = localOrigin('edit')
 ): EditRecord {
 	const t = conversationTypes(doc);
-	const { record } = locateLive(t, id);
+	const { record } = findLive(t, id, findMessage);
 	checkUserId(input.edited_by, 'editor');
 	check(
 		record.created_by === input.edited_by,
@@ -461,7 +486,8 @@ export function deleteMessage(
 	origin: Origin = localOrigin('delete')
 ): MessageRecord {
 	const t = conversationTypes(doc);
-	const found = locateLive(t, id);
+	// Its index too: the tombstone takes its place (a walk; deleting is rare).
+	const found = findLive(t, id, locateMessage);
 	checkUserId(input.deleted_by, 'deleter');
 	check(
 		found.record.created_by === input.deleted_by,
@@ -507,7 +533,7 @@ export function toggleReaction(
 	origin: Origin = localOrigin('react')
 ): boolean {
 	const t = conversationTypes(doc);
-	locateLive(t, id);
+	findLive(t, id, findMessage);
 	checkEmoji(input.emoji);
 	checkUserId(input.user_id, 'reacting user id');
 	checkMember(t, input.user_id, 'react');

@@ -8,7 +8,7 @@ import {
 	conversationTypes,
 	deleteMessage,
 	editMessage,
-	locateMessage,
+	findMessage,
 	postMessage,
 	postReply,
 	readMembers,
@@ -218,11 +218,10 @@ export class ConversationState {
 
 	/**
 	 * Where a message is in this conversation: `parentId` null for a top-level message, its
-	 * thread's parent for a reply; null when the document holds no such message. O(messages):
-	 * for opening a search result, not for rendering.
+	 * thread's parent for a reply; null when the document holds no such message.
 	 */
 	placeOf(id: string): { parentId: string | null } | null {
-		const found = locateMessage(conversationTypes(this.doc), id);
+		const found = findMessage(conversationTypes(this.doc), id);
 		return found ? { parentId: found.record.parent_message_id } : null;
 	}
 
