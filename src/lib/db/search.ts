@@ -18,8 +18,7 @@
  * matches are then read newest first, word by word, a page at a time. A "broad" prefix ("a",
  * "co") matches so many messages that walking messages newest first finds `limit` of them
  * sooner, unless its index entries are few ("m29": 1,111 words, 1,111 messages): then their
- * ids are read in one request and checked newest first (their rows by `rank` range when they are
- * neighbours, see `rowsByRank`). The narrowest word drives; every candidate row is then checked for the other words
+ * ids are read in one request and checked newest first. The narrowest word drives; every candidate row is then checked for the other words
  * and the filters in memory.
  */
 import { Dexie } from 'dexie';
@@ -247,15 +246,14 @@ async function plan(
 				limit,
 				page,
 				check,
-				read,
-				span
+				read
 			)
 		);
 	if (!driver) {
 		// Every word is a broad prefix: the longest may still be in few messages (see LISTED_ENTRIES).
 		const longest = [...words].sort((a, b) => b.length - a.length)[0]!;
 		const ids = await entriesUnder(db, longest, conversations, listed);
-		if (ids !== null) return run(new Listed(db, ids, limit, page, check, read, span));
+		if (ids !== null) return run(new Listed(db, ids, limit, page, check, read));
 		return run(
 			conversations !== null
 				? new KeyWalk(db, '[conversation_id+rank]', conversations, limit, page, check)
@@ -541,32 +539,6 @@ async function entriesUnder(
 	return [...ids].sort((a, b) => compareIds(b, a));
 }
 
-/**
- * The rows of `ids` (newest first), in that order. When the messages between the first and the
- * last of them are few besides them (at most `span` per id, found by one read of keys only),
- * all of those come in one request by `rank` and the others are dropped: `bulkGet` is one
- * request and one event per row, each waiting its turn on the main thread. A broad prefix's
- * newest matches are often neighbours ("m29": m29999 back to m29936; a run of messages about
- * one thing); scattered ones cost the one read of keys more, and `bulkGet` as before.
- */
-async function rowsByRank(
-	db: KithDb,
-	ids: readonly string[],
-	span: number
-): Promise<(StoredMessageRow | undefined)[]> {
-	if (ids.length < RANGE_FROM || span <= 0) return db.messages.bulkGet([...ids]);
-	const range = () =>
-		db.messages.where('rank').between(rankOf(ids[0]!), rankOf(ids[ids.length - 1]!), true, true);
-	const between = await range()
-		.limit(span * ids.length + 1)
-		.primaryKeys();
-	if (between.length > span * ids.length) return db.messages.bulkGet([...ids]);
-	const byId = new Map((await range().toArray()).map((r) => [r.id, r]));
-	return ids.map((id) => byId.get(id));
-}
-/** Fewer ids than this are read by `bulkGet` alone: the range costs two requests. */
-const RANGE_FROM = 8;
-
 /** Checks a list of candidate ids, newest first, a growing page at a time. */
 class Listed implements Searcher {
 	readonly out: StoredMessageRow[] = [];
@@ -580,9 +552,7 @@ class Listed implements Searcher {
 		first: number,
 		private readonly check: (row: StoredMessageRow) => boolean,
 		/** Rows already read in this search, by id. */
-		private readonly read: ReadonlyMap<string, StoredMessageRow> = new Map(),
-		/** Rows read by rank range when at most this many per wanted row (see ROW_SPAN). */
-		private readonly span = ROW_SPAN
+		private readonly read: ReadonlyMap<string, StoredMessageRow> = new Map()
 	) {
 		this.#page = first;
 	}
@@ -590,9 +560,7 @@ class Listed implements Searcher {
 	async step(): Promise<boolean> {
 		const page = this.ids.slice(this.#at, this.#at + this.#page);
 		this.#at += page.length;
-		const rows = await rowsOf(this.read, page, (missing) =>
-			rowsByRank(this.db, missing, this.span)
-		);
+		const rows = await rowsOf(this.read, page, (missing) => this.db.messages.bulkGet([...missing]));
 		for (const row of rows) {
 			if (row && this.check(row)) this.out.push(row);
 			if (this.out.length === this.limit) return true;

@@ -73,14 +73,6 @@ const paths: Array<{
 	{ name: 'walk', tuning: { narrowWords: 0, firstPage: 1, listedEntries: 0 } },
 	{ name: 'listed entries', tuning: { narrowWords: 0, firstPage: 1, listedEntries: 10_000 } },
 	{
-		name: 'listed entries, rows by rank range',
-		tuning: { narrowWords: 0, firstPage: 8, listedEntries: 10_000, rowSpan: Infinity }
-	},
-	{
-		name: 'listed entries, rows one by one',
-		tuning: { narrowWords: 0, firstPage: 8, listedEntries: 10_000, rowSpan: 0 }
-	},
-	{
 		name: 'listed entries in one conversation',
 		tuning: { narrowWords: 0, firstPage: 1, listedEntries: 10_000 },
 		inConversation: true
@@ -345,39 +337,6 @@ describe('search index', () => {
 		// for each stored word's own entries, nor for the rows.
 		expect(roundTrips(log)).toBe(1);
 		expect(log.filter((r) => r.rows > 0).reduce((n, r) => n + r.rows, 0)).toBe(11);
-		await indexer.stop();
-	});
-
-	it('reads a broad prefix’s newest matches that are neighbours in one request, not one per row', async () => {
-		const db = openIndex();
-		const log = logRequests(db);
-		const doc = channelDoc();
-		const indexer = new ConversationIndexer(db, CONVERSATION_ID, doc);
-		await indexer.start();
-		// "m2" stands for m2, m20–m29 and m200–m299 (111 stored words: broad), in 111 messages
-		// of 600; its newest 64 are m299 back to m236, one after the other.
-		const marked = new Map<number, string>();
-		for (let i = 1; i <= 600; i++) {
-			const m = postMessage(doc, { content: `m${i} the plan`, created_by: alice });
-			if (`${i}`.startsWith('2')) marked.set(i, m.id);
-		}
-		await indexer.whenIdle();
-		log.length = 0;
-		const found = await searchMessages(db, { words: ['m2'], limit: 50 });
-		expect(found.map((m) => m.id)).toEqual(
-			[...marked.values()].sort((a, b) => compareIds(b, a)).slice(0, 50)
-		);
-		// No `get` per row: the ids between the newest and the oldest wanted are read as keys,
-		// then their rows in one request.
-		expect(Math.max(...log.map((r) => r.requests))).toBe(1);
-		expect(log.filter((r) => r.rows >= 50)).toHaveLength(1);
-
-		// Scattered matches ("m5": m5, m50–m59, m500–m599, apart from each other among the
-		// newest) are read one by one after the keys show the range holds too many others.
-		log.length = 0;
-		const scattered = await searchMessages(db, { words: ['m5'], limit: 50 });
-		expect(scattered).toHaveLength(50);
-		expect(scattered.every((m) => m.content.startsWith('m5'))).toBe(true);
 		await indexer.stop();
 	});
 
