@@ -141,6 +141,15 @@ export class MessagesView {
 }
 
 /** Binary search by id in messages sorted by id (`list`, then `tail` after it). */
+/**
+ * The message with this id in a list sorted oldest first by id (as {@link MessagesView} keeps
+ * it): a binary search, then a walk if the list is not in that order after all.
+ */
+export function messageById(list: AppendList<Message>, id: string): Message | undefined {
+	const { found, index } = search(list, id);
+	return found ? list.get(index) : list.find((m) => m.id === id);
+}
+
 function search(
 	list: AppendList<Message> | readonly Message[],
 	id: string,

@@ -9,6 +9,7 @@ import {
 	deleteMessage,
 	editMessage,
 	findMessage,
+	messageById,
 	postMessage,
 	postReply,
 	readMembers,
@@ -250,9 +251,8 @@ export class ThreadState {
 	readonly parentId: string;
 	readonly #replies: DocSnapshot<Message[]>;
 
-	readonly parent = $derived.by(() =>
-		this.conversation.messages.find((m) => m.id === this.parentId)
-	);
+	// Binary search: this runs on every change to the messages while the thread is open.
+	readonly parent = $derived.by(() => messageById(this.conversation.messages, this.parentId));
 	readonly lastOwnReply = $derived.by(() =>
 		this.replies.findLast((m) => m.created_by === this.conversation.me && m.deleted_at === null)
 	);

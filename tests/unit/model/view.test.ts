@@ -1,12 +1,15 @@
 import * as prng from 'lib0/prng';
 import * as Y from 'yjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
+	AppendList,
 	MessagesView,
+	messageById,
 	ConversationKey,
 	createConversation,
 	purgeDeleted,
 	readMessages,
+	type Message,
 	type MessageRecord
 } from '../../../src/lib/model';
 import { alice, bob, carol, idAt, T0 } from '../../fixtures/model';
@@ -119,5 +122,22 @@ describe('MessagesView', () => {
 			'newest'
 		]);
 		expect(view.messages.get(3_000)?.content).toBe('late');
+	});
+});
+
+describe('messageById', () => {
+	const msg = (id: string) => ({ id }) as Message;
+	it('finds a message by binary search in a list sorted by id, and by a walk in one that is not', () => {
+		const ids = Array.from({ length: 1_000 }, (_, i) => idAt(T0 + i * 1_000));
+		const sorted = AppendList.of(ids.map(msg));
+		const find = vi.spyOn(sorted, 'find');
+		for (const id of [ids[0]!, ids[500]!, ids.at(-1)!])
+			expect(messageById(sorted, id)?.id).toBe(id);
+		expect(messageById(sorted, idAt(T0 + 500))).toBeUndefined();
+		// Found without a walk; only the miss walked.
+		expect(find).toHaveBeenCalledTimes(1);
+		const shuffled = AppendList.of([...ids].reverse().map(msg));
+		for (const id of [ids[0]!, ids[500]!, ids.at(-1)!])
+			expect(messageById(shuffled, id)?.id).toBe(id);
 	});
 });
