@@ -86,9 +86,18 @@ test('everything is operable from the keyboard, and Escape closes what it opened
 }) => {
 	await onboard(page, 'Ada');
 	await post(page, 'keyboard only');
+	await post(page, 'the newest');
 	const posted = message(page, 'keyboard only');
+	// From the log, Tab goes message by message; a message's actions appear when it has focus,
+	// and the next Tab goes into them (no toolbar on every message in the tab order).
+	const log = page.getByRole('log');
+	await log.focus();
+	await page.keyboard.press('Tab');
+	await expect(posted).toBeFocused();
+	await expect(message(page, 'the newest').getByRole('button')).toHaveCount(0);
 	const react = posted.getByRole('button', { name: 'Add reaction' });
-	await react.focus();
+	await page.keyboard.press('Tab');
+	await expect(react).toBeFocused();
 	await page.keyboard.press('Enter');
 	const picker = page.getByRole('dialog', { name: 'Choose a reaction' });
 	await expect(picker.getByRole('button', { name: '👍', exact: true })).toBeFocused();
