@@ -54,5 +54,5 @@ export class IdleQueue {
 export const SLICE_MS = 8;
 
 // Safari has no requestIdleCallback: a timeout with a fixed budget stands in.
-export const requestIdle = (fn: (deadline: IdleDeadline) => void): number =>
+const requestIdle = (fn: (deadline: IdleDeadline) => void): number =>
 	requestIdleWith(fn, { fallbackDelay: 50, fallbackBudget: SLICE_MS });
