@@ -85,6 +85,26 @@ test('a reaction toggles on and off, with its count in the chip', async ({ page 
 	await expect(posted.getByRole('button', { name: /🎉/ })).toHaveCount(0);
 });
 
+test.describe('on a touch screen', () => {
+	test.use({ hasTouch: true, isMobile: true, viewport: { width: 390, height: 844 } });
+
+	test('a tap on a message brings its actions, and a reaction from there', async ({ page }) => {
+		await onboard(page, 'Ada', { inGeneral: true });
+		const text = unique('tap me');
+		await post(page, text);
+		const posted = message(page, text);
+		// No toolbar on a message nobody is at; a tap is being at it.
+		await expect(posted.getByRole('button', { name: 'Add reaction' })).toHaveCount(0);
+		await posted.getByText(text).tap();
+		await posted.getByRole('button', { name: 'Add reaction' }).tap();
+		await page
+			.getByRole('dialog', { name: 'Choose a reaction' })
+			.getByRole('button', { name: '🎉', exact: true })
+			.tap();
+		await expect(posted.getByRole('button', { name: '🎉 1' })).toBeVisible();
+	});
+});
+
 test('the full emoji picker loads its data from Kith itself', async ({ page }) => {
 	const outside: string[] = [];
 	page.on('request', (r) => {
