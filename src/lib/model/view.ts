@@ -140,7 +140,6 @@ export class MessagesView {
 	}
 }
 
-/** Binary search by id in messages sorted by id (`list`, then `tail` after it). */
 /**
  * The message with this id in a list sorted oldest first by id (as {@link MessagesView} keeps
  * it): a binary search, then a walk if the list is not in that order after all.
@@ -150,6 +149,7 @@ export function messageById(list: AppendList<Message>, id: string): Message | un
 	return found ? list.get(index) : list.find((m) => m.id === id);
 }
 
+/** Binary search by id in messages sorted by id (`list`, then `tail` after it). */
 function search(
 	list: AppendList<Message> | readonly Message[],
 	id: string,
