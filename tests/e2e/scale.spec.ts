@@ -109,6 +109,9 @@ test('a history of 10,000 messages opens at the newest, scrolls, and jumps to th
 	).toBeGreaterThan(5_000);
 	await expect(log.getByRole('article').first()).toBeVisible();
 	expect(await log.getByRole('article').count()).toBeLessThan(80);
+	// Rows measured while scrolling fast make Chromium report "ResizeObserver loop completed with
+	// undelivered notifications" on the window: nothing failed, so nothing is shown.
+	await expect(page.getByRole('alert')).toHaveCount(0);
 
 	// A new message while at the bottom keeps the view pinned to it.
 	await log.focus();

@@ -72,6 +72,18 @@ export class ErrorCenter {
 export const errors = new ErrorCenter();
 
 /**
+ * Whether an `error` event on the window is the browser saying that a ResizeObserver's
+ * notifications wait for the next frame ("ResizeObserver loop completed with undelivered
+ * notifications"; "ResizeObserver loop limit exceeded" in older browsers). The spec reports it as
+ * an error event with no error object, but nothing failed: the observer gets them a frame later.
+ * The message log measures its rows with one, so scrolling fast through history raises it, and
+ * shown as a notice it told the person that "An action failed" while they scrolled.
+ */
+export function isBenignWindowError(e: { message: string; error?: unknown }): boolean {
+	return (e.error === null || e.error === undefined) && e.message.startsWith('ResizeObserver loop');
+}
+
+/**
  * Shows the person that `what` failed and what to do. The only place the UI reports errors.
  *
  * @example handleError(e, 'Sending your message')

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../src/lib/model';
-import { ErrorCenter, describeError } from '../../../src/lib/state/errors.svelte';
+import {
+	ErrorCenter,
+	describeError,
+	isBenignWindowError
+} from '../../../src/lib/state/errors.svelte';
 
 describe('the one error path', () => {
 	it('shows a validation message as written, and says to change the input', () => {
@@ -27,5 +31,21 @@ describe('the one error path', () => {
 		expect(center.notices.map((n) => n.reason)).toEqual(['e1', 'e2', 'e3', 'e4']);
 		center.dismiss(center.notices[0]!.id);
 		expect(center.notices).toHaveLength(3);
+	});
+
+	it("does not take the browser's deferred ResizeObserver notifications for a failure", () => {
+		for (const message of [
+			'ResizeObserver loop completed with undelivered notifications.',
+			'ResizeObserver loop limit exceeded'
+		]) {
+			expect(isBenignWindowError({ message, error: null })).toBe(true);
+			expect(isBenignWindowError({ message })).toBe(true);
+		}
+		// A thrown error is a failure, whatever it says; so is any other message.
+		const thrown = new Error('ResizeObserver loop completed with undelivered notifications.');
+		expect(isBenignWindowError({ message: thrown.message, error: thrown })).toBe(false);
+		expect(
+			isBenignWindowError({ message: 'Uncaught TypeError: x is undefined', error: null })
+		).toBe(false);
 	});
 });
