@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { message, messageLog, newChannel, onboard, post, unique } from './helpers';
+import { expect, test } from './fixtures';
+import { expectNotice, message, messageLog, newChannel, onboard, post, unique } from './helpers';
 
 test('onboarding lands in #general with the person as a member', async ({ page }) => {
 	await onboard(page, 'Ada Lovelace', { inGeneral: true });
@@ -218,6 +218,7 @@ test('a person creates a channel and it is listed in the sidebar', async ({ page
 });
 
 test('a refused action is explained in one alert', async ({ page }) => {
+	expectNotice(/^\[notice\] Creating the channel failed: /);
 	await onboard(page, 'Ada');
 	await page
 		.getByRole('navigation', { name: 'Conversations' })

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import { message, onboard, unique } from './helpers';
+import type { Browser, Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import { expectNotice, message, onboard, unique } from './helpers';
 
 /** A 4×3 red PNG. */
 const PNG = Buffer.from(
@@ -193,6 +194,7 @@ test('a file over the relay’s limit is refused with a message before any byte 
 	browser
 }) => {
 	test.setTimeout(60_000);
+	expectNotice(/^\[notice\] Attaching "huge\.bin" failed: /);
 	const a = await person(browser, unique('Ada'));
 	const put = uploads(a);
 	await attach(a, [

@@ -7,6 +7,37 @@ import { expect, type Locator, type Page } from '@playwright/test';
  */
 let current = 'general';
 
+/**
+ * The error notices (`handleError`, the app's one error path, logs each as "[notice] <what>
+ * failed: …") of the pages a test watches, since the test began. `onboard` watches every page
+ * it onboards; tests/e2e/fixtures.ts fails a test that leaves one it did not expect.
+ */
+const notices: string[] = [];
+const expected: RegExp[] = [];
+const watched = new WeakSet<Page>();
+
+/** Records the error notices `page` shows from now on. */
+export function watchNotices(page: Page): void {
+	if (watched.has(page)) return;
+	watched.add(page);
+	page.on('console', (m) => {
+		if (m.type() === 'error' && m.text().startsWith('[notice] ')) notices.push(m.text());
+	});
+}
+
+/** A notice the test provokes on purpose (a refused action): not a failure of the test. */
+export function expectNotice(pattern: RegExp): void {
+	expected.push(pattern);
+}
+
+/** The notices since the last call that no `expectNotice` pattern matches; starts over. */
+export function unexpectedNotices(): string[] {
+	const found = notices.filter((n) => !expected.some((p) => p.test(n)));
+	notices.length = 0;
+	expected.length = 0;
+	return found;
+}
+
 /** A name no other test uses. */
 export function unique(base: string): string {
 	return `${base}-${Math.random().toString(36).slice(2, 7)}`;
@@ -32,6 +63,7 @@ export async function onboard(
 	name: string,
 	options: { inGeneral?: boolean } = {}
 ): Promise<void> {
+	watchNotices(page);
 	await page.goto('/');
 	await page.getByRole('textbox', { name: 'Display name' }).fill(name);
 	await page.getByRole('button', { name: 'Continue' }).click();

@@ -1,4 +1,5 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { message, messageLog, newChannel, onboard, post, unique } from './helpers';
 
 /** A second person: a browser context of their own (their own device key and storage). */

@@ -1,5 +1,6 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
+import { expect, test } from './fixtures';
 import { message, messageLog, newChannel, onboard, unique } from './helpers';
 
 /** A word no other test (nor any other run against this relay) uses. */

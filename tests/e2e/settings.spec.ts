@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { expect, test, type Page } from '@playwright/test';
-import { currentChannel, message, messageLog, newChannel, onboard, post, unique } from './helpers';
+import type { Page } from '@playwright/test';
+import { expect, test } from './fixtures';
+import {
+	currentChannel,
+	expectNotice,
+	message,
+	messageLog,
+	newChannel,
+	onboard,
+	post,
+	unique
+} from './helpers';
 
 async function openSettings(page: Page): Promise<void> {
 	await page
@@ -114,6 +124,7 @@ test.describe('settings', () => {
 		page,
 		context
 	}) => {
+		expectNotice(/^\[notice\] Freeing space of #\S+ failed: /);
 		await onboard(page, unique('Careful'));
 		const channel = currentChannel();
 		await context.setOffline(true);

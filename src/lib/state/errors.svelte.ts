@@ -89,7 +89,8 @@ export function isBenignWindowError(e: { message: string; error?: unknown }): bo
  * @example handleError(e, 'Sending your message')
  */
 export function handleError(error: unknown, what: string): void {
-	console.error(`${what} failed:`, error);
+	// Tagged, so that a test (tests/e2e/fixtures.ts) tells a notice from the browser's own errors.
+	console.error(`[notice] ${what} failed:`, error);
 	errors.report(error, what);
 }
 
