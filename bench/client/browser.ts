@@ -130,6 +130,13 @@ async function onboard(env: ClientEnv, name: string): Promise<Device> {
 	});
 	await context.addInitScript({ content: PROBE });
 	const page = await context.newPage();
+	// A notice is the app telling the person something failed (src/lib/state/errors.svelte.ts):
+	// a measurement taken meanwhile is of a broken app, so say so (one was, 2026-11-26: the
+	// ResizeObserver notice while scrolling).
+	page.on('console', (m) => {
+		if (m.type() === 'error' && m.text().startsWith('[notice] '))
+			console.log(`bench: ${name}'s app showed an error notice: ${m.text().slice(0, 500)}`);
+	});
 	await page.goto('/');
 	await page.getByRole('textbox', { name: 'Display name' }).fill(name);
 	await page.getByRole('button', { name: 'Continue' }).click();
