@@ -1,7 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
-import { message, newChannel, onboard, unique } from './helpers';
+import { message, newChannel, onboard, unique, watchNotices } from './helpers';
 
 async function seriousViolations(page: Page) {
 	const results = await new AxeBuilder({ page }).analyze();
@@ -55,6 +55,7 @@ test('a second browser linked from Settings is the same person: it sees the hist
 	// B: another browser (a context of its own: its own storage, no identity yet).
 	const b = await browser.newContext();
 	const pageB = await b.newPage();
+	watchNotices(pageB);
 	await pageB.goto(url);
 	await expect(pageB.getByRole('heading', { name: 'Link this device' })).toBeVisible();
 	// The secret leaves the address bar at once.
@@ -126,12 +127,14 @@ test('a link opened in a browser that already is someone is refused, and a used 
 
 	const b = await browser.newContext();
 	const pageB = await b.newPage();
+	watchNotices(pageB);
 	await pageB.goto(url);
 	await pageB.getByRole('button', { name: 'Link this browser' }).click();
 	await expect(pageB.getByRole('log', { name: 'general' })).toBeVisible({ timeout: 15_000 });
 
 	const c = await browser.newContext();
 	const pageC = await c.newPage();
+	watchNotices(pageC);
 	await pageC.goto(url);
 	await pageC.getByRole('button', { name: 'Link this browser' }).click();
 	await expect(pageC.getByRole('alert')).toContainText('already used or has expired');

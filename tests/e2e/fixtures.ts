@@ -3,10 +3,11 @@ import { unexpectedNotices } from './helpers';
 
 /**
  * Playwright's `test`, failing any test in which a watched page (every page `onboard`
- * onboarded, or that the test passed to `watchNotices`) showed an error notice the test did not
- * ask for with `expectNotice`. A notice is the person being told something failed: a test that passes with
- * one on screen hides a bug (two did: a ResizeObserver notice while scrolling, a Svelte error
- * when Escape closed a thread from its reply box).
+ * onboarded, any page opened later in its context, and any page passed to `watchNotices`)
+ * showed an error notice the test did not ask for with `expectNotice`. A notice is the person
+ * being told that something failed: a test that passes with one on screen hides a bug (two did:
+ * a ResizeObserver notice while scrolling, a Svelte error when Escape closed a thread from its
+ * reply box).
  */
 export const test = base.extend<{ noUnexpectedNotices: void }>({
 	noUnexpectedNotices: [

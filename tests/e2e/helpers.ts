@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Locator, type Page } from '@playwright/test';
 
 /**
  * Every test shares one relay (playwright.config.ts), so #general fills up across tests. A
@@ -10,16 +10,22 @@ let current = 'general';
 /**
  * The error notices (`handleError`, the app's one error path, logs each as "[notice] <what>
  * failed: …") of the pages a test watches, since the test began. `onboard` watches every page
- * it onboards; tests/e2e/fixtures.ts fails a test that leaves one it did not expect.
+ * it onboards (and the pages opened later in its context); tests/e2e/fixtures.ts fails a test
+ * that leaves one it did not expect.
  */
 const notices: string[] = [];
 const expected: RegExp[] = [];
-const watched = new WeakSet<Page>();
+const watched = new WeakSet<Page | BrowserContext>();
 
-/** Records the error notices `page` shows from now on. */
+/** Records the error notices `page`, and every page opened later in its context, show. */
 export function watchNotices(page: Page): void {
 	if (watched.has(page)) return;
 	watched.add(page);
+	const context = page.context();
+	if (!watched.has(context)) {
+		watched.add(context);
+		context.on('page', watchNotices);
+	}
 	page.on('console', (m) => {
 		if (m.type() === 'error' && m.text().startsWith('[notice] ')) notices.push(m.text());
 	});
