@@ -15,6 +15,7 @@ export * from './workspace';
 export * from './read';
 export * from './records';
 export * from './projection';
+export * from './array-changes';
 export * from './changes';
 export * from './identity';
 export * from './append-list';

@@ -1,4 +1,5 @@
 import type * as Y from 'yjs';
+import { arrayChanges } from './array-changes';
 import { prefers } from './records';
 import type { MessageRecord } from './schema';
 
@@ -19,14 +20,17 @@ export class RecordIndex {
 
 	constructor(array: Y.Array<MessageRecord>) {
 		this.#array = array;
-		array.observe((event) => {
+		// From the transaction's own structs (`arrayChanges`): Yjs's `event.changes` walks the
+		// whole array, on every post.
+		array.observe((_event, tr) => {
 			const byId = this.#byId;
 			if (byId === null) return;
-			if (event.changes.deleted.size > 0) {
+			const { added, deleted } = arrayChanges(tr, array);
+			if (deleted.length > 0) {
 				this.#byId = null;
 				return;
 			}
-			for (const item of event.changes.added)
+			for (const item of added)
 				for (const record of item.content.getContent() as MessageRecord[]) keep(byId, record);
 		});
 	}
