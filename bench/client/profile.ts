@@ -3,7 +3,7 @@
  *
  *   node --import tsx bench/client/profile.ts coldOpen 100000
  *   node --import tsx bench/client/profile.ts post 100000
- *   node --import tsx bench/client/profile.ts scroll 10000
+ *   node --import tsx bench/client/profile.ts scroll 10000   (KITH_SECONDS=n: seconds of scrolling, 10)
  *   node --import tsx bench/client/profile.ts catchUp 10000
  *   node --import tsx bench/client/profile.ts search 100000
  *
@@ -66,7 +66,7 @@ try {
 					? await scrollScenario(bench, {
 							messages,
 							stepPx: 800,
-							maxSeconds: Number(process.env.SECONDS ?? 10),
+							maxSeconds: Number(process.env.KITH_SECONDS ?? 10),
 							beforeScroll: () => start(device.cdp)
 						})
 					: scenario === 'search'
